@@ -1,0 +1,70 @@
+# FastShip: `make run` serves it on SQLite; `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# The embedded default: no external services, jobs inline, emails to the console.
+EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
+	EMAIL_HOST= MAILTRAP_USERNAME=
+
+.PHONY: help install run dev migrate demo lint typecheck test up down clean
+
+help:
+	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
+	@echo "make test     set up and run lint, types, migration check and tests"
+	@echo "make dev      runserver against the services in the environment / .env"
+	@echo "make migrate  apply migrations to the configured database"
+	@echo "make lint     ruff check and format check"
+	@echo "make up/down  docker compose up/down (machines with Docker)"
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(EMBEDDED) $(PY) manage.py migrate --no-input
+	$(EMBEDDED) $(PY) manage.py demo_data
+	@echo ""
+	@echo "FastShip (SQLite, jobs inline, emails on this console):"
+	@echo "  API root       http://127.0.0.1:$(PORT)/api/v1/"
+	@echo "  liveness       http://127.0.0.1:$(PORT)/health"
+	@echo "  readiness      http://127.0.0.1:$(PORT)/api/v1/health"
+	@echo "  admin          http://127.0.0.1:$(PORT)/admin/"
+	@echo ""
+	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+dev: install
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+demo: install
+	$(PY) manage.py demo_data
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install
+	$(PY) -m mypy .
+
+test: lint typecheck
+	DJANGO_ENV=test DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
+		$(PY) manage.py makemigrations --check --dry-run
+	services="$$($(PY) scripts/test_services.py)" && eval "$$services" && \
+		DJANGO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+up:
+	docker compose up --build -d
+
+down:
+	docker compose down
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,90 @@
+"""Log line formats: JSON lines for machines, readable lines for people.
+
+The request id of the current request (a context variable, set by the request
+middleware) is added to every line logged while that request runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Attributes every LogRecord has; anything else was passed through ``extra=``.
+_STANDARD_ATTRIBUTES = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
+)
+
+
+class RequestIdFilter(logging.Filter):
+    """Put the current request id on every record as ``request_id``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id and request_id != "-":
+            event["request_id"] = request_id
+        for key, value in vars(record).items():
+            if (
+                key not in _STANDARD_ATTRIBUTES
+                and key not in event
+                and key != "request_id"
+            ):
+                event[key] = value
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            event["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(event, default=str, separators=(",", ":"))
+
+
+def logging_config(*, json_lines: bool, level: str) -> dict[str, Any]:
+    """Return the ``LOGGING`` dict: everything to stdout, one format for all."""
+    formatter: dict[str, Any]
+    if json_lines:
+        formatter = {"()": "fastship.logs.JsonFormatter"}
+    else:
+        formatter = {
+            "format": (
+                "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s"
+            )
+        }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "fastship.logs.RequestIdFilter"}},
+        "formatters": {"default": formatter},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "default",
+                "filters": ["request_id"],
+            }
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            "django": {"level": level, "propagate": True},
+            "rq.worker": {"level": level, "propagate": True},
+        },
+    }

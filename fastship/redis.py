@@ -1,0 +1,130 @@
+"""The one place that builds Redis clients: every client gets bounded timeouts.
+
+redis-py 8 retries a failed call ten times with 5 s socket timeouts by default,
+so one call against a hung server costs about a minute; redis-py 7 waits
+forever. Every client here gets explicit connect and socket timeouts and an
+explicit retry policy instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from redis import Redis
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.retry import Retry
+
+if TYPE_CHECKING:
+    from fastship.env import RedisConfig
+
+
+@dataclass(frozen=True)
+class RedisTimeouts:
+    """Bounds of one Redis client: seconds to connect, seconds per reply, retries."""
+
+    connect_seconds: float
+    socket_seconds: float
+    retries: int
+
+
+def retry_policy(retries: int) -> Retry:
+    """Return redis-py's retry object for ``retries`` extra attempts, short backoff."""
+    if retries <= 0:
+        return Retry(NoBackoff(), 0)
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), retries)
+
+
+def client_options(config: RedisConfig, timeouts: RedisTimeouts) -> dict[str, Any]:
+    """Return the connection keyword arguments every client of ``config`` shares."""
+    options: dict[str, Any] = {
+        "socket_connect_timeout": timeouts.connect_seconds,
+        "socket_timeout": timeouts.socket_seconds,
+        "retry": retry_policy(timeouts.retries),
+        "health_check_interval": 30,
+    }
+    if config.ssl:
+        options["ssl_cert_reqs"] = config.ssl_cert_reqs
+    return options
+
+
+def build_client(config: RedisConfig, timeouts: RedisTimeouts) -> Redis:
+    """Return a new client for ``config`` with the given bounds."""
+    return Redis(
+        host=config.host,
+        port=config.port,
+        db=config.db,
+        username=config.username,
+        password=config.password,
+        ssl=config.ssl,
+        **client_options(config, timeouts),
+    )
+
+
+def rq_queue_config(
+    config: RedisConfig | None, timeouts: RedisTimeouts, *, job_timeout: int
+) -> dict[str, Any]:
+    """Return one django-rq ``RQ_QUEUES`` entry that builds bounded clients.
+
+    django-rq honours extra client arguments only in the HOST/PORT form
+    (``REDIS_CLIENT_KWARGS``), not in the URL form, so the URL is taken apart.
+    Without Redis the entry still points at the default local port, so the
+    dashboard reports "connection refused" instead of failing to load;
+    application jobs then run inline (see ``fastship.jobs``).
+    """
+    if config is None:
+        from fastship.env import RedisConfig
+
+        config = RedisConfig(host="127.0.0.1")
+    entry: dict[str, Any] = {
+        "HOST": config.host,
+        "PORT": config.port,
+        "DB": config.db,
+        "USERNAME": config.username,
+        "PASSWORD": config.password,
+        "SSL": config.ssl,
+        "SSL_CERT_REQS": config.ssl_cert_reqs,
+        "DEFAULT_TIMEOUT": job_timeout,
+        "REDIS_CLIENT_KWARGS": {
+            key: value
+            for key, value in client_options(config, timeouts).items()
+            if key != "ssl_cert_reqs"
+        },
+    }
+    return entry
+
+
+_shared_lock = threading.Lock()
+_shared: dict[str, Redis] = {}
+
+
+def get_redis() -> Redis:
+    """Return the process-wide client built from settings (one pool, bounded).
+
+    redis-py's pool notices a fork by pid and reconnects, so the same object is
+    safe in gunicorn workers.
+    """
+    client = _shared.get("default")
+    if client is not None:
+        return client
+    from django.conf import settings
+
+    if settings.FASTSHIP_REDIS is None:
+        raise RuntimeError("Redis is not configured (set REDIS_URL or REDIS_HOST)")
+    with _shared_lock:
+        client = _shared.get("default")
+        if client is None:
+            client = build_client(
+                settings.FASTSHIP_REDIS, settings.FASTSHIP_REDIS_TIMEOUTS
+            )
+            _shared["default"] = client
+    return client
+
+
+def reset_shared_client() -> None:
+    """Forget the shared client (tests that repoint Redis call this)."""
+    with _shared_lock:
+        client = _shared.pop("default", None)
+    if client is not None:
+        client.close()

@@ -1,0 +1,264 @@
+"""FastShip settings: everything comes from the environment (12-factor).
+
+Defaults are safe for development; values production needs have no default
+there and stop start-up with the variable's name. ``.env.example`` lists every
+variable. ``.env`` is read in development only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from fastship.env import (
+    DatabaseTimeouts,
+    database_config,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    redis_config,
+    require,
+)
+from fastship.logs import logging_config
+from fastship.redis import RedisTimeouts, client_options, rq_queue_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# --- environment ----------------------------------------------------------------
+
+ENVIRONMENTS = ("development", "production", "test")
+# pytest sets PYTEST_VERSION while it runs, so a bare `pytest` gets test settings.
+_default_env = "test" if "PYTEST_VERSION" in os.environ else "development"
+FASTSHIP_ENV = os.environ.get("DJANGO_ENV", "").strip() or _default_env
+if FASTSHIP_ENV == "development":
+    from dotenv import load_dotenv
+
+    # Variables already in the environment win over .env.
+    load_dotenv(BASE_DIR / ".env", override=False)
+    FASTSHIP_ENV = os.environ.get("DJANGO_ENV", "").strip() or "development"
+if FASTSHIP_ENV not in ENVIRONMENTS:
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {FASTSHIP_ENV!r}"
+    )
+env = os.environ
+IS_PRODUCTION = FASTSHIP_ENV == "production"
+IS_DEVELOPMENT = FASTSHIP_ENV == "development"
+_IN_PRODUCTION = "in production (DJANGO_ENV=production)"
+
+# --- core -----------------------------------------------------------------------
+
+DEBUG = env_bool(env, "DJANGO_DEBUG", default=IS_DEVELOPMENT)
+if IS_PRODUCTION:
+    SECRET_KEY = require(env, "DJANGO_SECRET_KEY", why=_IN_PRODUCTION)
+    JWT_SECRET = require(env, "JWT_SECRET", why=_IN_PRODUCTION)
+    ALLOWED_HOSTS = env_list(env, "DJANGO_ALLOWED_HOSTS", default=[])
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured(
+            f"DJANGO_ALLOWED_HOSTS is required {_IN_PRODUCTION}."
+        )
+    if JWT_SECRET == SECRET_KEY:
+        raise ImproperlyConfigured("JWT_SECRET must differ from DJANGO_SECRET_KEY.")
+else:
+    SECRET_KEY = env.get("DJANGO_SECRET_KEY") or (
+        "django-insecure-dev-only-key-never-used-in-production-0123456789abcdef"
+    )
+    JWT_SECRET = env.get("JWT_SECRET") or "dev-only-jwt-secret-never-used-in-production"
+    ALLOWED_HOSTS = env_list(
+        env,
+        "DJANGO_ALLOWED_HOSTS",
+        default=["localhost", "127.0.0.1", "[::1]", "testserver"],
+    )
+CSRF_TRUSTED_ORIGINS = env_list(env, "CSRF_TRUSTED_ORIGINS", default=[])
+PUBLIC_BASE_URL = (
+    env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or "http://localhost:8000"
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_rq",
+    "healthcheck",
+    "shipping",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fastship.urls"
+WSGI_APPLICATION = "fastship.wsgi.application"
+ASGI_APPLICATION = "fastship.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------
+
+# gunicorn's uvicorn workers import fastship.asgi, which sets FASTSHIP_ASGI
+# before settings load: under ASGI, requests share Django's psycopg pool.
+DATABASE_TIMEOUTS = DatabaseTimeouts(
+    connect_seconds=env_int(env, "DATABASE_CONNECT_TIMEOUT", default=5, minimum=1),
+    statement_ms=env_int(env, "DATABASE_STATEMENT_TIMEOUT_MS", default=5000, minimum=1),
+    pool=env_bool(env, "DATABASE_POOL", default=env.get("FASTSHIP_ASGI") == "1"),
+    pool_max_size=env_int(env, "DATABASE_POOL_MAX_SIZE", default=10, minimum=1),
+    pool_timeout_seconds=env_float(
+        env, "DATABASE_POOL_TIMEOUT", default=5.0, minimum=0.1
+    ),
+)
+DATABASES = {
+    "default": database_config(
+        env, sqlite_path=BASE_DIR / "db.sqlite3", timeouts=DATABASE_TIMEOUTS
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- redis, queues and cache ----------------------------------------------------
+
+FASTSHIP_REDIS = redis_config(env)
+FASTSHIP_REDIS_TIMEOUTS = RedisTimeouts(
+    connect_seconds=env_float(env, "REDIS_CONNECT_TIMEOUT", default=1.0, minimum=0.01),
+    socket_seconds=env_float(env, "REDIS_SOCKET_TIMEOUT", default=1.0, minimum=0.01),
+    retries=env_int(env, "REDIS_RETRIES", default=1, minimum=0),
+)
+RQ_JOB_TIMEOUT = env_int(env, "RQ_JOB_TIMEOUT", default=60, minimum=1)
+RQ_QUEUES = {
+    name: rq_queue_config(
+        FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS, job_timeout=RQ_JOB_TIMEOUT
+    )
+    for name in ("default", "emails", "request_logs")
+}
+# Services hand jobs over after commit themselves; django-rq must not defer again.
+RQ = {"COMMIT_MODE": "auto"}
+RQ_SHOW_ADMIN_LINK = True
+
+if FASTSHIP_REDIS is not None:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": FASTSHIP_REDIS.url,
+            "OPTIONS": client_options(FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS),
+            "KEY_PREFIX": "fastship",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- auth -----------------------------------------------------------------------
+
+AUTH_USER_MODEL = "shipping.User"
+_VALIDATORS = "django.contrib.auth.password_validation"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_VALIDATORS}.MinimumLengthValidator"},
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
+]
+if FASTSHIP_ENV == "test":
+    # Hashing speed is irrelevant to what the tests prove.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+# --- email ----------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = (
+    env.get("DEFAULT_FROM_EMAIL", "").strip() or "FastShip <no-reply@localhost>"
+)
+if env.get("MAILTRAP_USERNAME", "").strip():
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.get("EMAIL_HOST", "").strip() or "sandbox.smtp.mailtrap.io"
+    EMAIL_PORT = env_int(env, "EMAIL_PORT", default=2525, minimum=1)
+    EMAIL_HOST_USER = env["MAILTRAP_USERNAME"].strip()
+    EMAIL_HOST_PASSWORD = require(
+        env, "MAILTRAP_PASSWORD", why="with MAILTRAP_USERNAME"
+    )
+    EMAIL_USE_TLS = env_bool(env, "EMAIL_USE_TLS", default=True)
+elif env.get("EMAIL_HOST", "").strip() or IS_PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env.get("EMAIL_HOST", "").strip() or "localhost"
+    EMAIL_PORT = env_int(env, "EMAIL_PORT", default=587, minimum=1)
+    EMAIL_HOST_USER = env.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool(env, "EMAIL_USE_TLS", default=IS_PRODUCTION)
+elif FASTSHIP_ENV == "test":
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# An SMTP server that stops answering must not hold a worker forever.
+EMAIL_TIMEOUT = env_int(env, "EMAIL_TIMEOUT", default=10, minimum=1)
+
+# --- health ---------------------------------------------------------------------
+
+HEALTH_TOKEN = env.get("HEALTH_TOKEN", "").strip() or None
+
+# --- internationalisation and static files ---------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Bodies above this are refused before a view reads them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    env, "DJANGO_MAX_BODY_BYTES", default=1_048_576, minimum=1024
+)
+
+# --- logging --------------------------------------------------------------------
+
+LOG_LEVEL = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+LOG_JSON = env_bool(env, "LOG_JSON", default=IS_PRODUCTION)
+LOGGING = logging_config(json_lines=LOG_JSON, level=LOG_LEVEL)
+
+# --- security (production) ------------------------------------------------------
+
+# The ALB terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool(env, "DJANGO_SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SESSION_COOKIE_SECURE = IS_PRODUCTION
+CSRF_COOKIE_SECURE = IS_PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env_int(
+    env,
+    "DJANGO_SECURE_HSTS_SECONDS",
+    default=31_536_000 if IS_PRODUCTION else 0,
+    minimum=0,
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
+SECURE_HSTS_PRELOAD = IS_PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"

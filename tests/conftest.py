@@ -1,0 +1,40 @@
+"""Shared fixtures; tests needing PostgreSQL or Redis skip (fail in CI) without them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("FASTSHIP_REQUIRE_SERVICES") == "1"
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and (
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
+        return "needs PostgreSQL: set DATABASE_URL or start it on 127.0.0.1:5432"
+    if item.get_closest_marker("redis") and settings.FASTSHIP_REDIS is None:
+        return "needs Redis: set REDIS_URL or start it on 127.0.0.1:6379"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing_service(item)
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (FASTSHIP_REQUIRE_SERVICES=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[object]:
+    """Yield the project's shared Redis client, rebuilt fresh for the test."""
+    from fastship.redis import get_redis, reset_shared_client
+
+    reset_shared_client()
+    yield get_redis()
+    reset_shared_client()

@@ -1,0 +1,9 @@
+"""Job functions the tests enqueue (importable by a worker by dotted path)."""
+
+from __future__ import annotations
+
+
+def store_value(key: str, value: str) -> None:
+    from fastship.redis import get_redis
+
+    get_redis().set(key, value, ex=60)

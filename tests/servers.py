@@ -1,0 +1,177 @@
+"""Real servers and sockets for tests: subprocess servers, hung and closed ports."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """Yield a port whose connections are refused at once."""
+    yield free_port()
+
+
+@contextmanager
+def hanging_port() -> Iterator[int]:
+    """Yield a port that accepts connections and never answers a byte."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_forever() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            accepted.append(connection)  # held open, never read, never answered
+
+    thread = threading.Thread(target=accept_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+
+def http_request(
+    port: int,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 5.0,
+) -> Response:
+    """Send one request to 127.0.0.1:``port`` with exactly the given headers."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.putrequest(method, path, skip_host="Host" in (headers or {}))
+        for name, value in (headers or {}).items():
+            connection.putheader(name, value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        data = response.read()
+        return Response(
+            status=response.status,
+            headers={key.lower(): value for key, value in response.getheaders()},
+            body=data,
+            seconds=time.monotonic() - started,
+        )
+    finally:
+        connection.close()
+
+
+def server_env(**overrides: str | None) -> dict[str, str]:
+    """Return the environment for a server subprocess; ``None`` removes a variable."""
+    environ = dict(os.environ)
+    environ.pop("PYTEST_VERSION", None)
+    environ.setdefault("DJANGO_ENV", "test")
+    for key, value in overrides.items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    return environ
+
+
+@contextmanager
+def running_server(
+    argv: list[str],
+    *,
+    port: int,
+    env: Mapping[str, str],
+    ready_path: str = "/health",
+    timeout: float = 30.0,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` (a server on ``port``), wait until it answers, stop it after."""
+    process = subprocess.Popen(
+        argv,
+        cwd=PROJECT_DIR,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                output = (
+                    process.stdout.read().decode(errors="replace")
+                    if process.stdout
+                    else ""
+                )
+                raise RuntimeError(
+                    f"server exited with {process.returncode}:\n{output}"
+                )
+            try:
+                http_request(port, ready_path, headers={"Host": "localhost"}, timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"server on port {port} did not answer in {timeout}s"
+                    ) from None
+                time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def gunicorn_argv(
+    app: str, port: int, *, asgi: bool = True, workers: int = 1
+) -> list[str]:
+    """Return the argv of a gunicorn serving ``app`` on 127.0.0.1:``port``."""
+    argv = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
+    argv += ["--workers", str(workers), "--graceful-timeout", "5", "--timeout", "60"]
+    if asgi:
+        argv += ["--worker-class", "uvicorn_worker.UvicornWorker"]
+    return argv
