@@ -23,7 +23,9 @@ def variables_read() -> set[str]:
 def test_every_variable_is_in_env_example():
     """No setting reads a variable that .env.example does not list."""
     documented = set(
-        re.findall(r"^([A-Z][A-Z0-9_]+)=", (PROJECT_DIR / ".env.example").read_text(), re.M)
+        re.findall(
+            r"^([A-Z][A-Z0-9_]+)=", (PROJECT_DIR / ".env.example").read_text(), re.M
+        )
     )
     assert variables_read(), "the pattern found no variables: it is broken"
     assert variables_read() - documented == set()
