@@ -7,7 +7,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME=
 
-.PHONY: help install run dev migrate demo lint typecheck test up down clean
+.PHONY: help install run dev migrate demo lint typecheck test bench-probe up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -15,6 +15,7 @@ help:
 	@echo "make dev      runserver against the services in the environment / .env"
 	@echo "make migrate  apply migrations to the configured database"
 	@echo "make lint     ruff check and format check"
+	@echo "make bench-probe  /health vs a bare ASGI app (needs wrk: apt-get install wrk)"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -30,7 +31,6 @@ run: install
 	$(EMBEDDED) $(PY) manage.py demo_data
 	@echo ""
 	@echo "FastShip (SQLite, jobs inline, emails on this console):"
-	@echo "  API root       http://127.0.0.1:$(PORT)/api/v1/"
 	@echo "  liveness       http://127.0.0.1:$(PORT)/health"
 	@echo "  readiness      http://127.0.0.1:$(PORT)/api/v1/health"
 	@echo "  admin          http://127.0.0.1:$(PORT)/admin/"
@@ -59,6 +59,9 @@ test: lint typecheck
 		$(PY) manage.py makemigrations --check --dry-run
 	services="$$($(PY) scripts/test_services.py)" && eval "$$services" && \
 		DJANGO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+bench-probe: install
+	PYTHONPATH=. $(PY) bench/probe.py
 
 up:
 	docker compose up --build -d

@@ -90,6 +90,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, always (a system check enforces it): answers /health before any
+    # host validation, HTTPS redirect, session, auth or logging can run.
+    "healthcheck.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,6 +226,15 @@ EMAIL_TIMEOUT = env_int(env, "EMAIL_TIMEOUT", default=10, minimum=1)
 # --- health ---------------------------------------------------------------------
 
 HEALTH_TOKEN = env.get("HEALTH_TOKEN", "").strip() or None
+# Readiness (/api/v1/health): the whole answer within HEALTH_DEADLINE seconds,
+# each check within HEALTH_CHECK_TIMEOUT, results reused for HEALTH_CACHE_TTL.
+HEALTH_DEADLINE = env_float(env, "HEALTH_DEADLINE", default=2.0, minimum=0.1)
+HEALTH_CHECK_TIMEOUT = env_float(env, "HEALTH_CHECK_TIMEOUT", default=1.0, minimum=0.05)
+HEALTH_CACHE_TTL = env_float(env, "HEALTH_CACHE_TTL", default=2.0, minimum=0.0)
+# A queue whose oldest job waited longer than this many seconds is a warning.
+HEALTH_QUEUE_MAX_AGE = env_float(
+    env, "HEALTH_QUEUE_MAX_AGE", default=300.0, minimum=1.0
+)
 
 # --- internationalisation and static files ---------------------------------------
 

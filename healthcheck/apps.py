@@ -5,3 +5,6 @@ class HealthcheckConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "healthcheck"
     verbose_name = "Health checks"
+
+    def ready(self) -> None:
+        from healthcheck import system_checks  # noqa: F401 - registers the checks

@@ -114,6 +114,51 @@ def server_env(**overrides: str | None) -> dict[str, str]:
     return environ
 
 
+class ServerProcess:
+    """A server subprocess whose output is drained (a full pipe would block it)."""
+
+    def __init__(self, argv: list[str], env: Mapping[str, str]) -> None:
+        self.process = subprocess.Popen(
+            argv,
+            cwd=PROJECT_DIR,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Signal the process group, wait for the exit, return the exit code."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._reader.join(timeout=5)
+        return self.process.returncode
+
+
 @contextmanager
 def running_server(
     argv: list[str],
@@ -122,27 +167,16 @@ def running_server(
     env: Mapping[str, str],
     ready_path: str = "/health",
     timeout: float = 30.0,
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> Iterator[ServerProcess]:
     """Start ``argv`` (a server on ``port``), wait until it answers, stop it after."""
-    process = subprocess.Popen(
-        argv,
-        cwd=PROJECT_DIR,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = ServerProcess(argv, env)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                output = (
-                    process.stdout.read().decode(errors="replace")
-                    if process.stdout
-                    else ""
-                )
+                process.stop()
                 raise RuntimeError(
-                    f"server exited with {process.returncode}:\n{output}"
+                    f"server exited with {process.poll()}:\n{process.output}"
                 )
             try:
                 http_request(port, ready_path, headers={"Host": "localhost"}, timeout=1)
@@ -155,15 +189,7 @@ def running_server(
                 time.sleep(0.1)
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if process.stdout:
-            process.stdout.close()
+        process.stop()
 
 
 def gunicorn_argv(

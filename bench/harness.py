@@ -1,0 +1,103 @@
+"""Shared benchmark plumbing: pinned gunicorn + uvicorn servers and wrk runs.
+
+The server is pinned to CPU 0 and wrk to CPU 1 so the two do not compete;
+figures are compared as ratios within one invocation (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from tests.servers import free_port, gunicorn_argv, running_server, server_env
+
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "bench-secret-9f3c2a7e1b5d4c8a6e0f2b4d6a8c0e1f3a5b7c9d1e",
+    "JWT_SECRET": "bench-jwt-secret-4b6d8f0a2c4e6a8c0e2f4a6b8d0f2a4c",
+    "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+}
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def require_tools() -> None:
+    missing = [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"missing {', '.join(missing)}: apt-get install wrk util-linux")
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latencies = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", output, re.M))
+    p50, p99 = (re.match(r"([\d.]+)(\w+)", latencies[key]) for key in ("50", "99"))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = 0
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+    return WrkResult(
+        requests_per_second=rps,
+        p50_ms=_ms(*p50.groups()),  # type: ignore[union-attr]
+        p99_ms=_ms(*p99.groups()),  # type: ignore[union-attr]
+        requests=requests,
+        errors=errors,
+    )
+
+
+def run_wrk(
+    port: int,
+    path: str,
+    *,
+    seconds: int,
+    connections: int = 32,
+    header: str | None = None,
+) -> WrkResult:
+    argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    argv += ["--latency", "--timeout", "5s"]
+    if header:
+        argv += ["-H", header]
+    argv.append(f"http://127.0.0.1:{port}{path}")
+    output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output)
+
+
+@contextmanager
+def pinned_server(app: str, **env: str | None) -> Iterator[int]:
+    """Serve ``app`` with one uvicorn worker under gunicorn, pinned to CPU 0."""
+    port = free_port()
+    argv = ["taskset", "-c", "0", *gunicorn_argv(app, port, asgi=True, workers=1)]
+    with running_server(argv, port=port, env=server_env(**env)):
+        yield port
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def cpu_note() -> str:
+    return f"{os.cpu_count()} CPUs; server on CPU 0, wrk on CPU 1"
