@@ -11,6 +11,7 @@ from django.conf import settings
 from rq import Queue
 from rq.job import Job
 
+from fastship.logs import request_id_var
 from fastship.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,19 @@ def enqueue(
         except Exception:
             logger.exception("inline job %s failed", getattr(func, "__name__", func))
         return None
-    return get_queue(queue_name).enqueue(
-        func, args=args, kwargs=kwargs, **(job_options or {})
-    )
+    options = dict(job_options or {})
+    request_id = request_id_var.get()
+    if request_id:
+        options["meta"] = {**options.get("meta", {}), "request_id": request_id}
+    return get_queue(queue_name).enqueue(func, args=args, kwargs=kwargs, **options)
+
+
+class RequestBoundJob(Job):
+    """A job whose log lines carry the request id of the request that enqueued it."""
+
+    def perform(self) -> Any:
+        token = request_id_var.set(self.meta.get("request_id"))
+        try:
+            return super().perform()
+        finally:
+            request_id_var.reset(token)

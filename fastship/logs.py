@@ -73,18 +73,29 @@ def logging_config(*, json_lines: bool, level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": "fastship.logs.RequestIdFilter"}},
-        "formatters": {"default": formatter},
+        "formatters": {"default": formatter, "raw": {"format": "%(message)s"}},
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
                 "stream": "ext://sys.stdout",
                 "formatter": "default",
                 "filters": ["request_id"],
-            }
+            },
+            # Request-log records that could not be shipped: already JSON lines.
+            "stdout_raw": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "raw",
+            },
         },
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             "django": {"level": level, "propagate": True},
             "rq.worker": {"level": level, "propagate": True},
+            "fastship.requestlog.fallback": {
+                "level": "INFO",
+                "handlers": ["stdout_raw"],
+                "propagate": False,
+            },
         },
     }

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_rq",
+    "fastship.requestlog",
     "healthcheck",
     "shipping",
 ]
@@ -93,6 +94,9 @@ MIDDLEWARE = [
     # First, always (a system check enforces it): answers /health before any
     # host validation, HTTPS redirect, session, auth or logging can run.
     "healthcheck.middleware.ProbeMiddleware",
+    # Second: every other response (redirects and 400s included) gets a request
+    # id and one log record, handed to a bounded buffer without waiting.
+    "fastship.requestlog.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,7 +161,8 @@ RQ_QUEUES = {
     for name in ("default", "emails", "request_logs")
 }
 # Services hand jobs over after commit themselves; django-rq must not defer again.
-RQ = {"COMMIT_MODE": "auto"}
+# Jobs carry the request id of the request that enqueued them into their logs.
+RQ = {"COMMIT_MODE": "auto", "JOB_CLASS": "fastship.jobs.RequestBoundJob"}
 RQ_SHOW_ADMIN_LINK = True
 
 if FASTSHIP_REDIS is not None:
@@ -234,6 +239,52 @@ HEALTH_CACHE_TTL = env_float(env, "HEALTH_CACHE_TTL", default=2.0, minimum=0.0)
 # A queue whose oldest job waited longer than this many seconds is a warning.
 HEALTH_QUEUE_MAX_AGE = env_float(
     env, "HEALTH_QUEUE_MAX_AGE", default=300.0, minimum=1.0
+)
+
+# --- request logging ----------------------------------------------------------
+
+# Off: no records (request ids are still returned).
+REQUEST_LOG_ENABLED = env_bool(env, "REQUEST_LOG_ENABLED", default=True)
+# Records held in memory at most; beyond this a record is dropped and counted.
+REQUEST_LOG_BUFFER_SIZE = env_int(
+    env, "REQUEST_LOG_BUFFER_SIZE", default=10_000, minimum=1
+)
+# One RQ job per batch: this many records, or what came in REQUEST_LOG_FLUSH_INTERVAL s.
+REQUEST_LOG_BATCH_SIZE = env_int(env, "REQUEST_LOG_BATCH_SIZE", default=200, minimum=1)
+REQUEST_LOG_FLUSH_INTERVAL = env_float(
+    env, "REQUEST_LOG_FLUSH_INTERVAL", default=1.0, minimum=0.01
+)
+# Connect and reply timeout of the shipper's own Redis client (no retries).
+REQUEST_LOG_ENQUEUE_TIMEOUT = env_float(
+    env, "REQUEST_LOG_ENQUEUE_TIMEOUT", default=0.2, minimum=0.01
+)
+# Failures in a row that open the breaker, and seconds it stays open.
+REQUEST_LOG_BREAKER_THRESHOLD = env_int(
+    env, "REQUEST_LOG_BREAKER_THRESHOLD", default=3, minimum=1
+)
+REQUEST_LOG_BREAKER_RESET_SECONDS = env_float(
+    env, "REQUEST_LOG_BREAKER_RESET_SECONDS", default=30.0, minimum=0.1
+)
+# Longest wait at process exit to ship what is buffered (the rest goes to stdout).
+REQUEST_LOG_EXIT_FLUSH_SECONDS = env_float(
+    env, "REQUEST_LOG_EXIT_FLUSH_SECONDS", default=2.0, minimum=0.0
+)
+# Share of 2xx/3xx responses kept (0..1); 4xx, 5xx and slow requests always are.
+REQUEST_LOG_SAMPLE_RATE = env_float(
+    env, "REQUEST_LOG_SAMPLE_RATE", default=1.0, minimum=0.0
+)
+REQUEST_LOG_SLOW_MS = env_float(env, "REQUEST_LOG_SLOW_MS", default=1000.0, minimum=0.0)
+# Proxies in front that append to X-Forwarded-For (0: use the socket peer).
+REQUEST_LOG_TRUSTED_PROXIES = env_int(
+    env, "REQUEST_LOG_TRUSTED_PROXIES", default=0, minimum=0
+)
+# Stored records older than this many days are pruned.
+REQUEST_LOG_RETENTION_DAYS = env_int(
+    env, "REQUEST_LOG_RETENTION_DAYS", default=30, minimum=1
+)
+# Readiness warns when a record was dropped within this many seconds.
+REQUEST_LOG_DROP_WARN_SECONDS = env_float(
+    env, "REQUEST_LOG_DROP_WARN_SECONDS", default=300.0, minimum=1.0
 )
 
 # --- internationalisation and static files ---------------------------------------

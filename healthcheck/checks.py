@@ -154,10 +154,13 @@ class QueuesCheck(ReadinessCheck):
 
 def registered_checks() -> list[ReadinessCheck]:
     """Return the readiness checks, built from settings: the one registration point."""
+    from fastship.requestlog.health import RequestLogShipperCheck
+
     timeout = settings.HEALTH_CHECK_TIMEOUT
     return [
         DatabaseCheck(timeout=timeout),
         MigrationsCheck(timeout=timeout),
         RedisCheck(timeout=timeout),
         QueuesCheck(timeout=timeout),
+        RequestLogShipperCheck(timeout=timeout),
     ]

@@ -7,3 +7,9 @@ def store_value(key: str, value: str) -> None:
     from fastship.redis import get_redis
 
     get_redis().set(key, value, ex=60)
+
+
+def current_request_id() -> str | None:
+    from fastship.logs import request_id_var
+
+    return request_id_var.get()

@@ -150,7 +150,7 @@ class TestReadinessOverHttpWithDeadDependencies:
         assert checks["redis:responseTime"][0]["status"] == "warn"
         assert checks["rq:queues"][0]["status"] == "warn"
         for entries in checks.values():
-            assert entries[0]["output"]
+            assert entries[0]["status"] == "pass" or entries[0]["output"]
 
     def test_anonymous_sees_no_checks(self, dead_dependencies_server):
         """Anonymous callers and wrong tokens get only the status."""
