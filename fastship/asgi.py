@@ -1,7 +1,8 @@
 """ASGI entry point served by gunicorn's uvicorn workers in production.
 
 The liveness probe is answered by ``ProbeASGIMiddleware`` in front of Django,
-so nothing Django does (middleware, signals, database) can delay it.
+so nothing Django does (middleware, signals, database) can delay it. The
+lifespan layer flushes the request-log buffer when the server shuts down.
 """
 
 import gc
@@ -13,10 +14,15 @@ os.environ.setdefault("FASTSHIP_ASGI", "1")
 
 from django.core.asgi import get_asgi_application
 
+from fastship.lifespan import LifespanMiddleware
+from fastship.requestlog.shipper import flush_shipper
 from healthcheck.asgi import ProbeASGIMiddleware
 
 django_application = get_asgi_application()
-application = ProbeASGIMiddleware(django_application)
+application = ProbeASGIMiddleware(
+    LifespanMiddleware(django_application, on_shutdown=[flush_shipper])
+)
+
 # Everything imported so far lives as long as the process: move it out of the
 # cyclic collector's sight, so collections on the request path do not rescan
 # Django's ~70k module-level objects (measured: /health +15% requests/s).

@@ -147,9 +147,14 @@ class ServerProcess:
         return self.process.poll()
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
-        """Signal the process group, wait for the exit, return the exit code."""
+        """Signal the server (as ECS signals PID 1), wait, return the exit code.
+
+        Only the main process gets the signal: gunicorn's master passes it on
+        to its workers, and a worker signalled twice dies before its exit hooks.
+        Whatever is left after ``timeout`` is killed, group and all.
+        """
         if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

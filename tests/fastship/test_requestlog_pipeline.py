@@ -274,3 +274,30 @@ def test_forked_child_ships_its_own_records(shared_redis):
     shipped = sorted(record["record_id"] for job in jobs for record in job.args[0])
     assert shipped == ["child-0", "child-1", "child-2", "parent"]
     queue.empty()
+
+
+@pytest.mark.redis
+def test_server_shutdown_ships_what_is_buffered(shared_redis, settings):
+    """SIGTERM to the server: buffered records are enqueued before the worker dies."""
+    queue = get_queue("request_logs")
+    queue.empty()
+    port = free_port()
+    env = server_env(
+        DJANGO_ENV="test",
+        DATABASE_URL=None,
+        REDIS_URL=settings.FASTSHIP_REDIS.url,
+        REQUEST_LOG_FLUSH_INTERVAL="600",  # only the shutdown flush can ship them
+    )
+    argv = gunicorn_argv("fastship.asgi:application", port)
+    with running_server(argv, port=port, env=env):
+        for number in range(3):
+            http_request(port, f"/api/v1/?n={number}", headers={"Host": "localhost"})
+        assert queue.count == 0
+    jobs = queue.get_jobs()
+    assert [len(job.args[0]) for job in jobs] == [3]
+    assert sorted(record["query_string"] for record in jobs[0].args[0]) == [
+        "n=0",
+        "n=1",
+        "n=2",
+    ]
+    queue.empty()
