@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,6 +18,17 @@ class ApiRootApi(APIView):
     authentication_classes: list[Any] = []  # noqa: RUF012 - DRF's own attribute
     permission_classes = [AllowAny]  # noqa: RUF012 - DRF's own attribute
 
+    @extend_schema(
+        responses=inline_serializer(
+            "ApiRoot",
+            {
+                "name": serializers.CharField(),
+                "version": serializers.CharField(),
+                "health": serializers.URLField(),
+            },
+        ),
+        tags=["public"],
+    )
     def get(self, request: Request) -> Response:
         return Response(
             {

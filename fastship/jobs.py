@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -70,3 +72,119 @@ class RequestBoundJob(Job):
             return super().perform()
         finally:
             request_id_var.reset(token)
+
+
+class BackgroundEnqueuer:
+    """Hand jobs to RQ from a thread of its own: the caller never waits on Redis.
+
+    For work that is already recorded durably (the notification outbox): when
+    Redis is slow or down the hand-over fails fast, is counted, and a periodic
+    relay enqueues the work later. Without Redis, the thread runs jobs inline.
+    """
+
+    def __init__(self, *, capacity: int = 1000, timeout: float = 0.5) -> None:
+        self.capacity = capacity
+        self.timeout = timeout
+        self._init_state()
+
+    def _init_state(self) -> None:
+        import queue as queue_module
+
+        self._items: queue_module.Queue[
+            tuple[str, Callable[..., Any], tuple[Any, ...], dict]
+        ] = queue_module.Queue(maxsize=self.capacity)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._queues: dict[str, Queue] = {}
+        self.handed_over = 0
+        self.failed = 0
+        self.skipped = 0
+
+    def submit(
+        self, queue_name: str, func: Callable[..., Any], *args: Any, **job_options: Any
+    ) -> None:
+        """Queue the hand-over without waiting; a full queue skips it (counted)."""
+        import queue as queue_module
+
+        try:
+            self._items.put_nowait((queue_name, func, args, job_options))
+        except queue_module.Full:
+            self.skipped += 1
+            return
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="job-handover", daemon=True
+                    )
+                    self._thread.start()
+
+    def _queue(self, name: str) -> Queue:
+        queue = self._queues.get(name)
+        if queue is None:
+            from fastship.redis import RedisTimeouts, build_client
+
+            if settings.FASTSHIP_REDIS is None:
+                raise RuntimeError("Redis is not configured")
+            client = build_client(
+                settings.FASTSHIP_REDIS,
+                RedisTimeouts(
+                    connect_seconds=self.timeout, socket_seconds=self.timeout, retries=0
+                ),
+            )
+            queue = django_rq.get_queue(name, connection=client, commit_mode="auto")
+            self._queues[name] = queue
+        return queue
+
+    def _run(self) -> None:
+        while True:
+            queue_name, func, args, job_options = self._items.get()
+            try:
+                if jobs_run_inline():
+                    func(*args)
+                else:
+                    self._queue(queue_name).enqueue(func, args=args, **job_options)
+                self.handed_over += 1
+            except Exception as error:
+                self.failed += 1
+                logger.warning(
+                    "hand-over of %s to RQ failed (%s); the relay retries later",
+                    getattr(func, "__name__", func),
+                    type(error).__name__,
+                )
+            finally:
+                if jobs_run_inline():
+                    from django.db import connections
+
+                    # This thread's connections: nobody else would ever close them.
+                    connections.close_all()
+                self._items.task_done()
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait until everything submitted so far was handed over (tests, shutdown)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self._items.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+background_enqueuer = BackgroundEnqueuer()
+os.register_at_fork(after_in_child=background_enqueuer._init_state)
+
+
+def schedule_every(
+    queue_name: str, func: Callable[..., Any], *, seconds: int, job_id: str
+) -> None:
+    """Put ``func`` on RQ's scheduler to run in ``seconds``, once (a fixed job id).
+
+    A periodic job calls this again at its end. Needs a worker started with
+    ``--with-scheduler``.
+    """
+    from datetime import timedelta
+
+    queue = get_queue(queue_name)
+    registry = queue.scheduled_job_registry
+    if job_id in registry.get_job_ids():
+        registry.remove(job_id, delete_job=True)
+    queue.enqueue_in(timedelta(seconds=seconds), func, job_id=job_id, result_ttl=0)

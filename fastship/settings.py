@@ -8,6 +8,7 @@ variable. ``.env`` is read in development only.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -84,6 +85,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     "django_rq",
     "fastship.requestlog",
     "healthcheck",
@@ -193,11 +198,80 @@ if FASTSHIP_ENV == "test":
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["fastship.api_parsers.LimitedJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "fastship.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "fastship.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        # per client address / per account (the email in the body)
+        "login": env.get("THROTTLE_LOGIN", "").strip() or "20/min",
+        "login_account": env.get("THROTTLE_LOGIN_ACCOUNT", "").strip() or "10/min",
+        "signup": env.get("THROTTLE_SIGNUP", "").strip() or "10/hour",
+        "password_reset": env.get("THROTTLE_PASSWORD_RESET", "").strip() or "10/hour",
+        "password_reset_account": (
+            env.get("THROTTLE_PASSWORD_RESET_ACCOUNT", "").strip() or "3/hour"
+        ),
+        "verification": env.get("THROTTLE_VERIFICATION", "").strip() or "30/min",
+    },
+    "NUM_PROXIES": env_int(env, "REQUEST_LOG_TRUSTED_PROXIES", default=0, minimum=0),
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SECRET,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FastShip API",
+    "DESCRIPTION": (
+        "Shipping management: sellers ship, delivery partners carry, recipients "
+        "track and review. Authenticate with `Authorization: Bearer <access token>` "
+        "from `POST /api/v1/auth/token/`. Errors use one format: "
+        '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
+        for name in (
+            "ValidationErrorEnum",
+            "ClientErrorEnum",
+            "ServerErrorEnum",
+            *(
+                f"ErrorCode{code}Enum"
+                for code in (401, 403, 404, 405, 406, 415, 429, 500)
+            ),
+        )
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums"
+    ],
+}
+DRF_STANDARDIZED_ERRORS = {
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "409",
+        "413",
+        "415",
+        "429",
+    ]
 }
 
 # --- email ----------------------------------------------------------------------

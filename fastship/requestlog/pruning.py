@@ -43,12 +43,8 @@ def prune_request_logs_daily() -> int:
 
 def schedule_daily_pruning() -> None:
     """Put the daily pruning job on the scheduler once (fixed job id, no duplicate)."""
-    from fastship.jobs import get_queue
+    from fastship.jobs import schedule_every
 
-    queue = get_queue("default")
-    registry = queue.scheduled_job_registry
-    if PRUNE_JOB_ID in registry.get_job_ids():
-        registry.remove(PRUNE_JOB_ID, delete_job=True)
-    queue.enqueue_in(
-        timedelta(days=1), prune_request_logs_daily, job_id=PRUNE_JOB_ID, result_ttl=0
+    schedule_every(
+        "default", prune_request_logs_daily, seconds=24 * 3600, job_id=PRUNE_JOB_ID
     )

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastship.breaker import CircuitBreaker
 from fastship.redis import RedisTimeouts, build_client
 
 logger = logging.getLogger(__name__)
@@ -42,50 +43,6 @@ class ShipperConfig:
     breaker_threshold: int = 3
     breaker_reset_seconds: float = 30.0
     exit_flush_seconds: float = 2.0
-
-
-class CircuitBreaker:
-    """Closed → open after ``threshold`` consecutive failures → half-open after a while.
-
-    Used by the shipper thread only, so it needs no lock of its own.
-    """
-
-    CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
-
-    def __init__(
-        self,
-        threshold: int,
-        reset_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.threshold = threshold
-        self.reset_seconds = reset_seconds
-        self.clock = clock
-        self.state = self.CLOSED
-        self.failures = 0
-        self.opened_at = 0.0
-        self.times_opened = 0
-
-    def allow(self) -> bool:
-        """Return whether a call may be tried now (moving open → half-open in time)."""
-        if (
-            self.state == self.OPEN
-            and self.clock() - self.opened_at >= self.reset_seconds
-        ):
-            self.state = self.HALF_OPEN
-        return self.state != self.OPEN
-
-    def record_success(self) -> None:
-        self.state = self.CLOSED
-        self.failures = 0
-
-    def record_failure(self) -> None:
-        self.failures += 1
-        if self.state == self.HALF_OPEN or self.failures >= self.threshold:
-            if self.state != self.OPEN:
-                self.times_opened += 1
-            self.state = self.OPEN
-            self.opened_at = self.clock()
 
 
 def write_fallback(records: list[Record]) -> None:
@@ -319,14 +276,15 @@ def rq_sender(timeout: float) -> Sender:
 
 def inline_sender(batch: list[Record]) -> None:
     """Without Redis: store the batch from the shipper thread itself."""
-    from django.db import close_old_connections
+    from django.db import connections
 
     from fastship.requestlog.jobs import store_request_logs
 
     try:
         store_request_logs(batch)
     finally:
-        close_old_connections()
+        # This thread's connections: nobody else would ever close them.
+        connections.close_all()
 
 
 _lock = threading.Lock()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from fastship.requestlog.shipper import CircuitBreaker, RequestLogShipper, ShipperConfig
+from fastship.breaker import CircuitBreaker
+from fastship.requestlog.shipper import RequestLogShipper, ShipperConfig
 
 
 def record(number: int) -> dict:

@@ -1,0 +1,65 @@
+"""One error format for the whole API (drf-standardized-errors), domain errors too."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
+from django.views import defaults
+from drf_standardized_errors.handler import exception_handler as standardized_handler
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.response import Response
+
+from shipping.exceptions import DomainError
+
+
+class DomainAPIException(exceptions.APIException):
+    """A domain error as DRF sees it: its status, code and message."""
+
+    def __init__(self, error: DomainError) -> None:
+        self.status_code = error.status_code
+        super().__init__(detail=error.message, code=error.code)
+
+
+def to_api_exception(exc: Exception) -> Exception:
+    """Translate domain and Django validation errors into DRF exceptions."""
+    if isinstance(exc, DomainError):
+        if exc.status_code == 400 and exc.attr:
+            return exceptions.ValidationError(
+                {exc.attr: [ErrorDetail(exc.message, exc.code)]}
+            )
+        return DomainAPIException(exc)
+    if isinstance(exc, DjangoValidationError):
+        # Django's password validators: report them on the password field.
+        messages = [ErrorDetail(str(message), "invalid") for message in exc.messages]
+        return exceptions.ValidationError({"password": messages})
+    return exc
+
+
+def exception_handler(exc: Exception, context: Any) -> Response | None:
+    return standardized_handler(to_api_exception(exc), context)
+
+
+def _error_body(code: str, detail: str, kind: str) -> bytes:
+    return json.dumps(
+        {"type": kind, "errors": [{"code": code, "detail": detail, "attr": None}]}
+    ).encode()
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 in the API's error format under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = _error_body("not_found", "Not found.", "client_error")
+        return HttpResponse(body, status=404, content_type="application/json")
+    return defaults.page_not_found(request, exception or Exception())
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 in the API's error format under /api/ (never a traceback)."""
+    if request.path.startswith("/api/"):
+        body = _error_body("error", "A server error occurred.", "server_error")
+        return HttpResponse(body, status=500, content_type="application/json")
+    return defaults.server_error(request)

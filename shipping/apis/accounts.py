@@ -1,0 +1,310 @@
+"""Sign-up, login, tokens, email verification, password reset, own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from shipping.apis.common import StrictSerializer, current_user, zip_code_field
+from shipping.exceptions import EmailNotVerified
+from shipping.models import User
+from shipping.services import accounts
+from shipping.throttles import (
+    LoginAccountThrottle,
+    LoginClientThrottle,
+    PasswordResetAccountThrottle,
+    PasswordResetClientThrottle,
+    SignupClientThrottle,
+    VerificationClientThrottle,
+)
+
+TokenPairSerializer = inline_serializer(
+    "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
+)
+
+
+class SellerCreateApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    throttle_classes = [SignupClientThrottle]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=150)
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, write_only=True)
+        address = serializers.CharField(max_length=300)
+        zip_code = zip_code_field()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField(source="pk")
+        name = serializers.CharField(source="user.name")
+        email = serializers.EmailField(source="user.email")
+        address = serializers.CharField()
+        zip_code = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer}, tags=["accounts"]
+    )
+    def post(self, request: Request) -> Response:
+        """Sign up as a seller; a verification link is emailed."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seller = accounts.seller_create(**data.validated_data)
+        return Response(
+            self.OutputSerializer(seller).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PartnerCreateApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    throttle_classes = [SignupClientThrottle]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=150)
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128, write_only=True)
+        serviceable_zip_codes = serializers.ListField(
+            child=zip_code_field(), allow_empty=False, max_length=500
+        )
+        max_handling_capacity = serializers.IntegerField(min_value=1, max_value=100_000)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField(source="pk")
+        name = serializers.CharField(source="user.name")
+        email = serializers.EmailField(source="user.email")
+        serviceable_zip_codes = serializers.SerializerMethodField()
+        max_handling_capacity = serializers.IntegerField()
+
+        def get_serviceable_zip_codes(self, partner: Any) -> list[str]:
+            return sorted(code.zip_code for code in partner.zip_codes.all())
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer}, tags=["accounts"]
+    )
+    def post(self, request: Request) -> Response:
+        """Sign up as a delivery partner; a verification link is emailed."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        partner = accounts.partner_create(**data.validated_data)
+        return Response(
+            self.OutputSerializer(partner).data, status=status.HTTP_201_CREATED
+        )
+
+
+class VerifyEmailApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    throttle_classes = [VerificationClientThrottle]  # noqa: RUF012
+
+    class QuerySerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=500)
+
+    @extend_schema(
+        parameters=[QuerySerializer],
+        responses={
+            200: inline_serializer("Verified", {"email": serializers.EmailField()})
+        },
+        tags=["accounts"],
+    )
+    def get(self, request: Request) -> Response:
+        """Confirm an email address with the token from the verification email."""
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        user = accounts.user_verify_email(token=query.validated_data["token"])
+        return Response({"email": user.email})
+
+
+class TokenObtainApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    throttle_classes = [LoginClientThrottle, LoginAccountThrottle]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+        password = serializers.CharField(max_length=128)
+
+    @extend_schema(
+        request=InputSerializer, responses={200: TokenPairSerializer}, tags=["auth"]
+    )
+    def post(self, request: Request) -> Response:
+        """Log in: a 15-minute access token and a refresh token."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=data.validated_data["email"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise AuthenticationFailed(
+                "Wrong email or password.", code="invalid_credentials"
+            )
+        if getattr(user, "email_verified_at", None) is None:
+            raise EmailNotVerified()
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class TokenRefreshApi(TokenRefreshView):
+    """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
+
+    throttle_classes = [LoginClientThrottle]  # noqa: RUF012
+
+    @extend_schema(tags=["auth"], responses={200: TokenPairSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(APIView):
+    permission_classes = [IsAuthenticated]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        refresh = serializers.CharField(max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Log out: the given refresh token stops working."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+            if str(token.get("user_id")) != str(request.user.pk):
+                raise TokenError("not yours")
+            token.blacklist()
+        except TokenError:
+            raise ValidationError(
+                {"refresh": ["Invalid or expired refresh token."]}, code="invalid_token"
+            ) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    throttle_classes = [PasswordResetClientThrottle, PasswordResetAccountThrottle]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema(request=InputSerializer, responses={202: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Ask for a reset link; the answer is the same whether the account exists."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.password_reset_request(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    throttle_classes = [VerificationClientThrottle]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        token = serializers.CharField(max_length=500)
+        password = serializers.CharField(max_length=128)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: inline_serializer("PasswordReset", {"email": serializers.EmailField()})
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        """Set a new password with the token from the reset email (works once)."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = accounts.password_reset_confirm(**data.validated_data)
+        return Response({"email": user.email})
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]  # noqa: RUF012
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField(source="pk")
+        email = serializers.EmailField()
+        name = serializers.CharField()
+        role = serializers.CharField()
+        address = serializers.CharField(source="seller.address", required=False)
+        zip_code = serializers.CharField(source="seller.zip_code", required=False)
+        serviceable_zip_codes = serializers.SerializerMethodField()
+        max_handling_capacity = serializers.IntegerField(
+            source="partner.max_handling_capacity", required=False
+        )
+        active_shipments = serializers.IntegerField(
+            source="partner.active_shipments", required=False
+        )
+
+        def get_serviceable_zip_codes(self, user: User) -> list[str] | None:
+            if user.role != User.Role.PARTNER:
+                return None
+            return sorted(code.zip_code for code in user.partner.zip_codes.all())
+
+        def to_representation(self, user: User) -> dict[str, Any]:
+            data = super().to_representation(user)
+            if user.role != User.Role.SELLER:
+                data.pop("address", None)
+                data.pop("zip_code", None)
+            if user.role != User.Role.PARTNER:
+                for key in (
+                    "serviceable_zip_codes",
+                    "max_handling_capacity",
+                    "active_shipments",
+                ):
+                    data.pop(key, None)
+            return data
+
+    class PartnerInputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=150, required=False)
+        serviceable_zip_codes = serializers.ListField(
+            child=zip_code_field(), allow_empty=False, max_length=500, required=False
+        )
+        max_handling_capacity = serializers.IntegerField(
+            min_value=1, max_value=100_000, required=False
+        )
+
+    class SellerInputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=150, required=False)
+        address = serializers.CharField(max_length=300, required=False)
+        zip_code = zip_code_field(required=False)
+
+    class StaffInputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=150, required=False)
+
+    @extend_schema(responses={200: OutputSerializer}, tags=["accounts"])
+    def get(self, request: Request) -> Response:
+        """Your own profile, with your role."""
+        return Response(self.OutputSerializer(request.user).data)
+
+    @extend_schema(
+        request=PartnerInputSerializer,
+        responses={200: OutputSerializer},
+        tags=["accounts"],
+    )
+    def patch(self, request: Request) -> Response:
+        """Change your profile (partners: zip codes and capacity)."""
+        user = current_user(request)
+        input_class: type[StrictSerializer] = self.StaffInputSerializer
+        if user.role == User.Role.PARTNER:
+            input_class = self.PartnerInputSerializer
+        elif user.role == User.Role.SELLER:
+            input_class = self.SellerInputSerializer
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.profile_update(user=user, **data.validated_data)
+        fresh = User.objects.select_related("seller", "partner").get(pk=user.pk)
+        return Response(self.OutputSerializer(fresh).data)

@@ -1,0 +1,41 @@
+"""Helpers shared by the API views: strict input, zip-code fields, error docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from shipping.models import ZIP_CODE, User
+
+
+def current_user(request: Request) -> User:
+    """The authenticated user (the view's permissions guarantee one)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise TypeError("an authenticated user is required here")
+    return user
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know: a typo must not be silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field is not allowed here."] for name in unknown},
+                    code="unknown_field",
+                )
+        return super().to_internal_value(data)
+
+
+def zip_code_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=10, validators=[ZIP_CODE], **kwargs)
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="user.name")

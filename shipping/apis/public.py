@@ -1,0 +1,92 @@
+"""What anyone may call: tags, public tracking (no personal data), reviews."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shipping import selectors
+from shipping.apis.common import StrictSerializer
+from shipping.services.reviews import review_create
+from shipping.throttles import VerificationClientThrottle
+
+
+class PublicApi(APIView):
+    authentication_classes: list[Any] = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+
+
+class TagListApi(PublicApi):
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        instruction = serializers.CharField()
+
+    @extend_schema(responses={200: OutputSerializer(many=True)}, tags=["public"])
+    def get(self, request: Request) -> Response:
+        """Every handling tag with its instruction."""
+        return Response(self.OutputSerializer(selectors.tag_list(), many=True).data)
+
+
+class TrackingOutputSerializer(serializers.Serializer):
+    """The public view of a shipment: no recipient, no seller."""
+
+    tracking_code = serializers.CharField()
+    status = serializers.CharField()
+    estimated_delivery = serializers.DateTimeField(allow_null=True)
+    delivery_partner = serializers.CharField(source="delivery_partner.user.name")
+    timeline = serializers.SerializerMethodField()
+
+    def get_timeline(self, shipment: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "status": event.status,
+                "location_zip_code": event.location_zip_code,
+                "description": event.description,
+                "created_at": serializers.DateTimeField().to_representation(
+                    event.created_at
+                ),
+            }
+            for event in shipment.events.all()
+        ]
+
+
+class TrackingApi(PublicApi):
+    @extend_schema(responses={200: TrackingOutputSerializer}, tags=["public"])
+    def get(self, request: Request, tracking_code: str) -> Response:
+        """Track a shipment by its tracking code."""
+        shipment = selectors.shipment_get_by_tracking_code(tracking_code=tracking_code)
+        return Response(TrackingOutputSerializer(shipment).data)
+
+
+class ReviewCreateApi(PublicApi):
+    throttle_classes = [VerificationClientThrottle]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        token = serializers.CharField(max_length=500)
+        rating = serializers.IntegerField(min_value=1, max_value=5)
+        comment = serializers.CharField(
+            max_length=2000, required=False, allow_blank=True
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        rating = serializers.IntegerField()
+        comment = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OutputSerializer}, tags=["public"]
+    )
+    def post(self, request: Request) -> Response:
+        """Review a delivery with the token from the delivered email (once)."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = review_create(**data.validated_data)
+        return Response(
+            self.OutputSerializer(review).data, status=status.HTTP_201_CREATED
+        )

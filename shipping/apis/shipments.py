@@ -1,0 +1,309 @@
+"""Shipments for sellers and partners: list, create, detail, update, cancel, tags."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shipping import selectors
+from shipping.apis.common import StrictSerializer, current_user, zip_code_field
+from shipping.models import E164, Shipment, ShipmentEvent
+from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
+from shipping.services import shipments
+from shipping.services.idempotency import idempotent_create, request_fingerprint
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+
+class ShipmentOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    tracking_code = serializers.CharField()
+    status = serializers.ChoiceField(choices=Shipment.Status.choices)
+    content = serializers.CharField()
+    weight_kg = serializers.DecimalField(max_digits=5, decimal_places=2)
+    destination_zip_code = serializers.CharField()
+    recipient_email = serializers.EmailField()
+    recipient_phone = serializers.CharField()
+    tags = serializers.SerializerMethodField()
+    seller = serializers.SerializerMethodField()
+    delivery_partner = serializers.SerializerMethodField()
+    estimated_delivery = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_tags(self, shipment: Shipment) -> list[str]:
+        return sorted(tag.name for tag in shipment.tags.all())
+
+    def get_seller(self, shipment: Shipment) -> dict[str, Any]:
+        return {"id": shipment.seller_id, "name": shipment.seller.user.name}
+
+    def get_delivery_partner(self, shipment: Shipment) -> dict[str, Any]:
+        return {
+            "id": shipment.delivery_partner_id,
+            "name": shipment.delivery_partner.user.name,
+        }
+
+
+class EventOutputSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    location_zip_code = serializers.CharField()
+    description = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ShipmentPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _seller_of(request: Request) -> Any:
+    return current_user(request).seller
+
+
+def _partner_of(request: Request) -> Any:
+    return current_user(request).partner
+
+
+class ShipmentCollectionApi(APIView):
+    """GET: your shipments (sellers: own; partners: assigned). POST: a seller ships."""
+
+    permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=Shipment.Status.choices, required=False
+        )
+        tag = serializers.CharField(max_length=32, required=False)
+
+    class InputSerializer(StrictSerializer):
+        content = serializers.CharField(min_length=1, max_length=500)
+        weight_kg = serializers.DecimalField(
+            max_digits=5,
+            decimal_places=2,
+            min_value=Decimal("0.01"),
+            max_value=Decimal(25),
+            coerce_to_string=False,
+        )
+        destination_zip_code = zip_code_field()
+        recipient_email = serializers.EmailField(max_length=254)
+        recipient_phone = serializers.CharField(
+            max_length=16, required=False, allow_blank=True, validators=[E164]
+        )
+        tags = serializers.ListField(
+            child=serializers.CharField(max_length=32), required=False, max_length=10
+        )
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "POST":
+            return [IsAuthenticated(), IsSeller()]
+        return list(super().get_permissions())
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={200: ShipmentOutputSerializer(many=True)},
+        tags=["shipments"],
+    )
+    def get(self, request: Request) -> Response:
+        """List shipments, newest first, paginated; filter by status or tag."""
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.shipment_list_for_user(
+            user=current_user(request), **filters.validated_data
+        )
+        paginator = ShipmentPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(
+            ShipmentOutputSerializer(page, many=True).data
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: ShipmentOutputSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Repeat-safe create: same key and body answer once (24 h).",
+            )
+        ],
+        tags=["shipments"],
+    )
+    def post(self, request: Request) -> Response:
+        """Create a shipment; a delivery partner is assigned and the recipient told."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seller = _seller_of(request)
+        fields = {**data.validated_data, "tags": data.validated_data.get("tags", [])}
+
+        def create() -> Shipment:
+            return shipments.shipment_create(seller=seller, **fields)
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            shipment = create()
+            return Response(
+                ShipmentOutputSerializer(shipment).data, status=status.HTTP_201_CREATED
+            )
+        if not IDEMPOTENCY_KEY.match(key):
+            raise ValidationError(
+                {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters."]},
+                code="invalid",
+            )
+        answer_status, body = idempotent_create(
+            seller=seller,
+            key=key,
+            fingerprint=request_fingerprint(request.data),
+            create=create,
+            render=lambda shipment: dict(ShipmentOutputSerializer(shipment).data),
+        )
+        return Response(body, status=answer_status)
+
+
+class ShipmentDetailApi(APIView):
+    """GET: the owner seller or the assigned partner. PATCH: the assigned partner."""
+
+    permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
+
+    class UpdateSerializer(StrictSerializer):
+        status = serializers.ChoiceField(
+            choices=[
+                Shipment.Status.IN_TRANSIT,
+                Shipment.Status.OUT_FOR_DELIVERY,
+                Shipment.Status.DELIVERED,
+            ],
+            required=False,
+        )
+        location_zip_code = zip_code_field(required=False)
+        description = serializers.CharField(
+            max_length=300, required=False, allow_blank=True
+        )
+        estimated_delivery = serializers.DateTimeField(required=False)
+        verification_code = serializers.RegexField(r"^\d{6}$", required=False)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if not attrs:
+                raise ValidationError(
+                    "Give at least one field to change.", code="empty"
+                )
+            if attrs.get("status") == Shipment.Status.DELIVERED and not attrs.get(
+                "verification_code"
+            ):
+                raise ValidationError(
+                    {
+                        "verification_code": [
+                            "The recipient's code is required to deliver."
+                        ]
+                    },
+                    code="required",
+                )
+            return attrs
+
+    def get_permissions(self) -> list[Any]:
+        if self.request.method == "PATCH":
+            return [IsAuthenticated(), IsPartner()]
+        return list(super().get_permissions())
+
+    @extend_schema(responses={200: ShipmentOutputSerializer}, tags=["shipments"])
+    def get(self, request: Request, shipment_id: str) -> Response:
+        """One shipment."""
+        shipment = selectors.shipment_get_for_user(
+            user=current_user(request), shipment_id=shipment_id
+        )
+        return Response(ShipmentOutputSerializer(shipment).data)
+
+    @extend_schema(
+        request=UpdateSerializer,
+        responses={200: ShipmentOutputSerializer},
+        tags=["shipments"],
+    )
+    def patch(self, request: Request, shipment_id: str) -> Response:
+        """Move the shipment along (see the transition table), scan, or re-estimate."""
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        shipments.shipment_update(
+            shipment_id=shipment_id, partner=_partner_of(request), **data.validated_data
+        )
+        shipment = selectors.shipment_get_for_user(
+            user=current_user(request), shipment_id=shipment_id
+        )
+        return Response(ShipmentOutputSerializer(shipment).data)
+
+
+class ShipmentCancelApi(APIView):
+    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
+
+    @extend_schema(
+        request=None, responses={200: ShipmentOutputSerializer}, tags=["shipments"]
+    )
+    def post(self, request: Request, shipment_id: str) -> Response:
+        """Cancel a placed or in-transit shipment (owner seller)."""
+        shipments.shipment_cancel(shipment_id=shipment_id, seller=_seller_of(request))
+        shipment = selectors.shipment_get_for_user(
+            user=current_user(request), shipment_id=shipment_id
+        )
+        return Response(ShipmentOutputSerializer(shipment).data)
+
+
+class ShipmentEventsApi(APIView):
+    permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
+
+    @extend_schema(
+        responses={200: EventOutputSerializer(many=True)}, tags=["shipments"]
+    )
+    def get(self, request: Request, shipment_id: str) -> Response:
+        """The shipment's timeline, oldest first."""
+        shipment = selectors.shipment_get_for_user(
+            user=current_user(request), shipment_id=shipment_id
+        )
+        events: list[ShipmentEvent] = list(selectors.shipment_events(shipment=shipment))
+        return Response(EventOutputSerializer(events, many=True).data)
+
+
+class ShipmentTagAddApi(APIView):
+    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
+
+    class InputSerializer(StrictSerializer):
+        name = serializers.CharField(max_length=32)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: ShipmentOutputSerializer},
+        tags=["shipments"],
+    )
+    def post(self, request: Request, shipment_id: str) -> Response:
+        """Add a handling tag (owner seller)."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        shipments.shipment_tag_add(
+            shipment_id=shipment_id,
+            seller=_seller_of(request),
+            name=data.validated_data["name"],
+        )
+        shipment = selectors.shipment_get_for_user(
+            user=current_user(request), shipment_id=shipment_id
+        )
+        return Response(ShipmentOutputSerializer(shipment).data)
+
+
+class ShipmentTagRemoveApi(APIView):
+    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
+
+    @extend_schema(responses={204: None}, tags=["shipments"])
+    def delete(self, request: Request, shipment_id: str, name: str) -> Response:
+        """Remove a handling tag (owner seller)."""
+        shipments.shipment_tag_remove(
+            shipment_id=shipment_id, seller=_seller_of(request), name=name
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,198 @@
+"""Accounts: sign-up, email verification, password reset, profiles, logout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shipping.exceptions import DomainError
+from shipping.models import (
+    DeliveryPartner,
+    Notification,
+    Seller,
+    ServiceableZipCode,
+    User,
+    normalize_email_address,
+    normalize_zip_code,
+)
+from shipping.services.notifications import absolute_url, notification_queue
+from shipping.services.tokens import (
+    email_verification_token,
+    email_verification_user,
+    password_reset_token,
+    password_reset_user,
+)
+
+
+class DuplicateEmail(DomainError):
+    code = "unique"
+    status_code = 400
+    default_message = "An account with this email address already exists."
+
+
+class CapacityBelowLoad(DomainError):
+    code = "capacity_below_load"
+    status_code = 400
+    default_message = "The capacity cannot be lower than the shipments you carry now."
+
+
+def _user_create(*, email: str, password: str, name: str, role: str) -> User:
+    email = normalize_email_address(email)
+    validate_password(password, user=User(email=email, name=name))
+    if User.objects.filter(email=email).exists():
+        raise DuplicateEmail(attr="email")
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, password, name=name, role=role)
+    except IntegrityError:  # the same email signed up at the same moment
+        raise DuplicateEmail(attr="email") from None
+
+
+def _verification_mail_queue(*, user: User) -> None:
+    token = email_verification_token(user=user)
+    notification_queue(
+        kind=Notification.Kind.VERIFY_EMAIL,
+        recipient=user.email,
+        context={
+            "name": user.name,
+            "secret_link": absolute_url(
+                f"/api/v1/auth/verify-email/?token={quote(token)}"
+            ),
+        },
+    )
+
+
+@transaction.atomic
+def seller_create(
+    *, name: str, email: str, password: str, address: str, zip_code: str
+) -> Seller:
+    """Create a seller account and send the verification email."""
+    user = _user_create(
+        email=email, password=password, name=name, role=User.Role.SELLER
+    )
+    seller = Seller.objects.create(user=user, address=address, zip_code=zip_code)
+    _verification_mail_queue(user=user)
+    return seller
+
+
+@transaction.atomic
+def partner_create(
+    *,
+    name: str,
+    email: str,
+    password: str,
+    serviceable_zip_codes: Iterable[str],
+    max_handling_capacity: int,
+) -> DeliveryPartner:
+    """Create a delivery-partner account and send the verification email."""
+    user = _user_create(
+        email=email, password=password, name=name, role=User.Role.PARTNER
+    )
+    partner = DeliveryPartner.objects.create(
+        user=user, max_handling_capacity=max_handling_capacity
+    )
+    _zip_codes_set(partner=partner, zip_codes=serviceable_zip_codes)
+    _verification_mail_queue(user=user)
+    return partner
+
+
+def _zip_codes_set(*, partner: DeliveryPartner, zip_codes: Iterable[str]) -> None:
+    wanted = {normalize_zip_code(code) for code in zip_codes}
+    partner.zip_codes.exclude(zip_code__in=wanted).delete()
+    existing = set(partner.zip_codes.values_list("zip_code", flat=True))
+    ServiceableZipCode.objects.bulk_create(
+        ServiceableZipCode(partner=partner, zip_code=code)
+        for code in sorted(wanted - existing)
+    )
+
+
+def user_verify_email(*, token: str) -> User:
+    """Mark the email of the token's user verified (again is fine)."""
+    user = email_verification_user(token=token)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at"])
+    return user
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way."""
+    user = User.objects.filter(
+        email=normalize_email_address(email), is_active=True
+    ).first()
+    if user is None:
+        return
+    token = password_reset_token(user=user)
+    notification_queue(
+        kind=Notification.Kind.PASSWORD_RESET,
+        recipient=user.email,
+        context={
+            "name": user.name,
+            "secret_link": absolute_url(f"/reset-password/{token}/"),
+        },
+    )
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, password: str) -> User:
+    """Set a new password with a reset token (which then stops working).
+
+    Every refresh token of the account is revoked: a reset ends all sessions.
+    """
+    user = password_reset_user(token=token)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_tokens_revoke(user=user)
+    return user
+
+
+def user_tokens_revoke(*, user: User) -> None:
+    """Blacklist every outstanding refresh token of ``user``."""
+    from rest_framework_simplejwt.token_blacklist.models import (
+        BlacklistedToken,
+        OutstandingToken,
+    )
+
+    outstanding = OutstandingToken.objects.filter(
+        user=user, blacklistedtoken__isnull=True
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    name: str | None = None,
+    address: str | None = None,
+    zip_code: str | None = None,
+    serviceable_zip_codes: Iterable[str] | None = None,
+    max_handling_capacity: int | None = None,
+) -> User:
+    """Update the caller's own profile (the view checks what the role may set)."""
+    if name is not None:
+        user.name = name
+        user.save(update_fields=["name"])
+    if user.role == User.Role.SELLER and (address is not None or zip_code is not None):
+        seller = user.seller
+        seller.address = address if address is not None else seller.address
+        seller.zip_code = zip_code if zip_code is not None else seller.zip_code
+        seller.save(update_fields=["address", "zip_code"])
+    if user.role == User.Role.PARTNER:
+        partner = DeliveryPartner.objects.select_for_update().get(pk=user.pk)
+        if max_handling_capacity is not None:
+            if max_handling_capacity < partner.active_shipments:
+                raise CapacityBelowLoad(attr="max_handling_capacity")
+            partner.max_handling_capacity = max_handling_capacity
+            partner.save(update_fields=["max_handling_capacity"])
+        if serviceable_zip_codes is not None:
+            _zip_codes_set(partner=partner, zip_codes=serviceable_zip_codes)
+    return user

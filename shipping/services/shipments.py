@@ -1,0 +1,353 @@
+"""Shipments: create with partner assignment, partner updates, cancel, tags."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from shipping.exceptions import (
+    DomainError,
+    InvalidTransition,
+    InvalidVerificationCode,
+    NoPartnerAvailable,
+    NotFound,
+    VerificationLocked,
+)
+from shipping.models import (
+    DeliveryPartner,
+    DeliveryVerification,
+    Notification,
+    Seller,
+    Shipment,
+    ShipmentEvent,
+    Tag,
+    normalize_zip_code,
+)
+from shipping.services.notifications import absolute_url, notification_queue
+from shipping.services.tokens import review_token
+
+Status = Shipment.Status
+MAX_CODE_ATTEMPTS = 5
+
+# (from, to) pairs a partner may make; a seller may only cancel.
+PARTNER_TRANSITIONS = frozenset(
+    {
+        (Status.PLACED, Status.IN_TRANSIT),
+        (Status.IN_TRANSIT, Status.IN_TRANSIT),
+        (Status.IN_TRANSIT, Status.OUT_FOR_DELIVERY),
+        (Status.OUT_FOR_DELIVERY, Status.IN_TRANSIT),
+        (Status.OUT_FOR_DELIVERY, Status.DELIVERED),
+    }
+)
+CANCELLABLE = frozenset({Status.PLACED, Status.IN_TRANSIT})
+FINISHED = frozenset({Status.DELIVERED, Status.CANCELLED})
+
+
+class UnknownTag(DomainError):
+    code = "unknown_tag"
+    status_code = 400
+    default_message = "Unknown tag."
+
+
+def partner_assign(*, zip_code: str) -> DeliveryPartner:
+    """Reserve capacity on the least-loaded partner serving ``zip_code``.
+
+    The candidate rows are locked (in id order, so concurrent creates never
+    deadlock) before the loads are compared, so with capacity N exactly N
+    concurrent creates succeed; the database's check constraint backs it up.
+    """
+    candidates = list(
+        DeliveryPartner.objects.select_for_update(of=("self",))
+        .filter(zip_codes__zip_code=zip_code)
+        .select_related("user")
+        .order_by("pk")
+    )
+    available = [p for p in candidates if p.active_shipments < p.max_handling_capacity]
+    if not available:
+        raise NoPartnerAvailable(attr="destination_zip_code")
+    chosen = min(available, key=lambda partner: (partner.active_shipments, partner.pk))
+    DeliveryPartner.objects.filter(pk=chosen.pk).update(
+        active_shipments=F("active_shipments") + 1
+    )
+    chosen.active_shipments += 1
+    return chosen
+
+
+def _partner_release(*, partner_id: int) -> None:
+    DeliveryPartner.objects.filter(pk=partner_id, active_shipments__gt=0).update(
+        active_shipments=F("active_shipments") - 1
+    )
+
+
+def _event_append(
+    *, shipment: Shipment, location_zip_code: str = "", description: str = ""
+) -> ShipmentEvent:
+    return ShipmentEvent.objects.create(
+        shipment=shipment,
+        status=shipment.status,
+        location_zip_code=location_zip_code,
+        description=description,
+    )
+
+
+def _tracking_context(shipment: Shipment) -> dict[str, Any]:
+    return {
+        "tracking_code": shipment.tracking_code,
+        "tracking_url": absolute_url(f"/track/{shipment.tracking_code}/"),
+        "content": shipment.content,
+        "partner_name": shipment.delivery_partner.user.name,
+    }
+
+
+def _tags_get(names: Iterable[str]) -> list[Tag]:
+    wanted = set(names)
+    tags = list(Tag.objects.filter(name__in=wanted))
+    missing = wanted - {tag.name for tag in tags}
+    if missing:
+        raise UnknownTag(f"Unknown tag: {', '.join(sorted(missing))}.", attr="tags")
+    return tags
+
+
+@transaction.atomic
+def shipment_create(
+    *,
+    seller: Seller,
+    content: str,
+    weight_kg: Decimal,
+    destination_zip_code: str,
+    recipient_email: str,
+    recipient_phone: str = "",
+    tags: Iterable[str] = (),
+) -> Shipment:
+    """Create a shipment, assign a partner, start the timeline, notify the recipient."""
+    zip_code = normalize_zip_code(destination_zip_code)
+    tag_objects = _tags_get(tags)
+    partner = partner_assign(zip_code=zip_code)
+    shipment = Shipment.objects.create(
+        seller=seller,
+        delivery_partner=partner,
+        content=content,
+        weight_kg=weight_kg,
+        destination_zip_code=zip_code,
+        recipient_email=recipient_email.strip().lower(),
+        recipient_phone=recipient_phone,
+    )
+    if tag_objects:
+        shipment.tags.set(tag_objects)
+    _event_append(
+        shipment=shipment,
+        location_zip_code=seller.zip_code,
+        description="Shipment placed",
+    )
+    notification_queue(
+        kind=Notification.Kind.SHIPMENT_PLACED,
+        recipient=shipment.recipient_email,
+        context=_tracking_context(shipment),
+    )
+    return shipment
+
+
+def _code_hash(shipment_id: Any, code: str) -> str:
+    message = f"{shipment_id}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _verification_start(*, shipment: Shipment) -> str:
+    """Make a fresh 6-digit code (cryptographic source), store its hash only."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    DeliveryVerification.objects.update_or_create(
+        shipment=shipment,
+        defaults={
+            "code_hash": _code_hash(shipment.pk, code),
+            "failed_attempts": 0,
+            "voided": False,
+        },
+    )
+    return code
+
+
+def _verification_check(*, shipment: Shipment, code: str) -> DomainError | None:
+    """Return the error of a wrong code (after counting it), or None if right."""
+    verification = (
+        DeliveryVerification.objects.select_for_update()
+        .filter(shipment=shipment)
+        .first()
+    )
+    if verification is None or verification.voided:
+        return VerificationLocked(attr="verification_code")
+    if hmac.compare_digest(verification.code_hash, _code_hash(shipment.pk, code)):
+        verification.delete()  # used: it cannot deliver twice
+        return None
+    verification.failed_attempts += 1
+    verification.voided = verification.failed_attempts >= MAX_CODE_ATTEMPTS
+    verification.save(update_fields=["failed_attempts", "voided"])
+    if verification.voided:
+        return VerificationLocked(attr="verification_code")
+    return InvalidVerificationCode(attr="verification_code")
+
+
+def _shipment_for_partner(*, shipment_id: Any, partner: DeliveryPartner) -> Shipment:
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("delivery_partner__user")
+        .filter(pk=shipment_id, delivery_partner=partner)
+        .first()
+    )
+    if shipment is None:
+        raise NotFound()
+    return shipment
+
+
+def shipment_update(
+    *,
+    shipment_id: Any,
+    partner: DeliveryPartner,
+    status: str | None = None,
+    location_zip_code: str | None = None,
+    description: str | None = None,
+    estimated_delivery: datetime | None = None,
+    verification_code: str | None = None,
+) -> Shipment:
+    """Apply a partner's update: a transition from the table, a scan, an estimate.
+
+    A wrong delivery code is counted and committed before the error is raised.
+    """
+    error: DomainError | None = None
+    with transaction.atomic():
+        shipment = _shipment_for_partner(shipment_id=shipment_id, partner=partner)
+        old = Status(shipment.status)
+        new = Status(status) if status is not None else None
+        if new is not None and (old, new) not in PARTNER_TRANSITIONS:
+            raise InvalidTransition(
+                f"A shipment cannot go from {old.value} to {new.value}.", attr="status"
+            )
+        if new == Status.DELIVERED:
+            error = _verification_check(shipment=shipment, code=verification_code or "")
+        if error is None:
+            _shipment_apply(
+                shipment=shipment,
+                new=new,
+                location_zip_code=location_zip_code,
+                description=description,
+                estimated_delivery=estimated_delivery,
+            )
+    if error is not None:
+        raise error
+    return shipment
+
+
+def _shipment_apply(
+    *,
+    shipment: Shipment,
+    new: Status | None,
+    location_zip_code: str | None,
+    description: str | None,
+    estimated_delivery: datetime | None,
+) -> None:
+    fields = ["updated_at"]
+    if estimated_delivery is not None:
+        shipment.estimated_delivery = estimated_delivery
+        fields.append("estimated_delivery")
+    if new is not None:
+        shipment.status = new
+        fields.append("status")
+    shipment.save(update_fields=fields)
+    _event_append(
+        shipment=shipment,
+        location_zip_code=normalize_zip_code(location_zip_code or ""),
+        description=description or _default_description(new, estimated_delivery),
+    )
+    if new == Status.OUT_FOR_DELIVERY:
+        code = _verification_start(shipment=shipment)
+        notification_queue(
+            kind=Notification.Kind.OUT_FOR_DELIVERY,
+            recipient=shipment.recipient_email,
+            context={**_tracking_context(shipment), "verification_code": code},
+        )
+    elif new == Status.DELIVERED:
+        _partner_release(partner_id=shipment.delivery_partner_id)
+        token = review_token(shipment=shipment)
+        notification_queue(
+            kind=Notification.Kind.DELIVERED,
+            recipient=shipment.recipient_email,
+            context={
+                **_tracking_context(shipment),
+                "secret_link": absolute_url(f"/review/{token}/"),
+            },
+        )
+
+
+def _default_description(
+    new: Status | None, estimated_delivery: datetime | None
+) -> str:
+    if new is None:
+        return "Estimated delivery updated" if estimated_delivery else "Update"
+    return {
+        Status.IN_TRANSIT: "In transit",
+        Status.OUT_FOR_DELIVERY: "Out for delivery",
+        Status.DELIVERED: "Delivered",
+    }.get(new, new.label)
+
+
+def _shipment_for_seller(*, shipment_id: Any, seller: Seller) -> Shipment:
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("delivery_partner__user")
+        .filter(pk=shipment_id, seller=seller)
+        .first()
+    )
+    if shipment is None:
+        raise NotFound()
+    return shipment
+
+
+@transaction.atomic
+def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
+    """Cancel a placed or in-transit shipment; free the partner; tell the recipient."""
+    shipment = _shipment_for_seller(shipment_id=shipment_id, seller=seller)
+    if shipment.status not in CANCELLABLE:
+        raise InvalidTransition(
+            f"A shipment cannot go from {shipment.status} to cancelled.", attr="status"
+        )
+    shipment.status = Status.CANCELLED
+    shipment.save(update_fields=["status", "updated_at"])
+    _partner_release(partner_id=shipment.delivery_partner_id)
+    DeliveryVerification.objects.filter(shipment=shipment).delete()
+    _event_append(shipment=shipment, description="Cancelled by the seller")
+    notification_queue(
+        kind=Notification.Kind.CANCELLED,
+        recipient=shipment.recipient_email,
+        context=_tracking_context(shipment),
+    )
+    return shipment
+
+
+@transaction.atomic
+def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment:
+    """Add a handling tag (recorded on the timeline)."""
+    shipment = _shipment_for_seller(shipment_id=shipment_id, seller=seller)
+    (tag,) = _tags_get([name])
+    if not shipment.tags.filter(pk=tag.pk).exists():
+        shipment.tags.add(tag)
+        _event_append(shipment=shipment, description=f"Tag {tag.name} added")
+    return shipment
+
+
+@transaction.atomic
+def shipment_tag_remove(*, shipment_id: Any, seller: Seller, name: str) -> None:
+    """Remove a handling tag (recorded on the timeline); unknown or absent is 404."""
+    shipment = _shipment_for_seller(shipment_id=shipment_id, seller=seller)
+    tag = shipment.tags.filter(name=name).first()
+    if tag is None:
+        raise NotFound()
+    shipment.tags.remove(tag)
+    _event_append(shipment=shipment, description=f"Tag {tag.name} removed")

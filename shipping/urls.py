@@ -1,0 +1,65 @@
+from django.urls import path
+
+from shipping import pages
+from shipping.apis import accounts, public, shipments
+
+api_urlpatterns = [
+    path("sellers/", accounts.SellerCreateApi.as_view(), name="seller-create"),
+    path("partners/", accounts.PartnerCreateApi.as_view(), name="partner-create"),
+    path("auth/verify-email/", accounts.VerifyEmailApi.as_view(), name="verify-email"),
+    path("auth/token/", accounts.TokenObtainApi.as_view(), name="token-obtain"),
+    path(
+        "auth/token/refresh/", accounts.TokenRefreshApi.as_view(), name="token-refresh"
+    ),
+    path("auth/logout/", accounts.LogoutApi.as_view(), name="logout"),
+    path(
+        "auth/password-reset/",
+        accounts.PasswordResetApi.as_view(),
+        name="password-reset",
+    ),
+    path(
+        "auth/password-reset/confirm/",
+        accounts.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("me/", accounts.MeApi.as_view(), name="me"),
+    path("shipments/", shipments.ShipmentCollectionApi.as_view(), name="shipments"),
+    path(
+        "shipments/<uuid:shipment_id>/",
+        shipments.ShipmentDetailApi.as_view(),
+        name="shipment",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/cancel/",
+        shipments.ShipmentCancelApi.as_view(),
+        name="shipment-cancel",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/events/",
+        shipments.ShipmentEventsApi.as_view(),
+        name="shipment-events",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/tags/",
+        shipments.ShipmentTagAddApi.as_view(),
+        name="shipment-tags",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/tags/<str:name>/",
+        shipments.ShipmentTagRemoveApi.as_view(),
+        name="shipment-tag",
+    ),
+    path("tags/", public.TagListApi.as_view(), name="tags"),
+    path("track/<str:tracking_code>/", public.TrackingApi.as_view(), name="track"),
+    path("reviews/", public.ReviewCreateApi.as_view(), name="reviews"),
+]
+
+page_urlpatterns = [
+    path("track/<str:tracking_code>/", pages.tracking_page, name="tracking-page"),
+    path("review/<str:token>/", pages.review_page, name="review-page"),
+    path(
+        "reset-password/<str:token>/",
+        pages.reset_password_page,
+        name="reset-password-page",
+    ),
+]

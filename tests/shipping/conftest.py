@@ -1,0 +1,116 @@
+"""Fixtures of the shipping tests: a real SMTP server, job draining, a clean cache."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from fastship.jobs import background_enqueuer, get_queue, jobs_run_inline
+from fastship.redis import get_redis
+from tests.servers import free_port
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            message_from_bytes(envelope.content, policy=policy.default)
+        )
+        return "250 Message accepted for delivery"
+
+    def to(self, recipient: str) -> list[EmailMessage]:
+        return [m for m in self.messages if recipient in m["To"]]
+
+    def last_to(self, recipient: str) -> EmailMessage:
+        received = self.to(recipient)
+        assert received, (
+            f"no mail to {recipient}; got {[m['To'] for m in self.messages]}"
+        )
+        return received[-1]
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    return re.findall(r"https?://\S+", text_of(message))
+
+
+@pytest.fixture
+def smtp(settings) -> Iterator[Mailbox]:
+    """A real SMTP server on a free port; Django sends to it."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def run_jobs():
+    """Return a function that hands queued jobs over and runs them on a real worker."""
+    from rq import SimpleWorker
+
+    def run() -> None:
+        background_enqueuer.drain()
+        if jobs_run_inline():
+            return
+        queues = [get_queue(name) for name in ("emails", "default")]
+        SimpleWorker(
+            queues, connection=get_redis(), job_class=queues[0].job_class
+        ).work(burst=True)
+
+    if not jobs_run_inline():
+        for name in ("emails", "default"):
+            get_queue(name).empty()
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Throttle counters must not leak between tests."""
+    with contextlib.suppress(Exception):  # a dead Redis in a fault test is fine
+        cache.clear()
+    from shipping.throttles import cache_breaker
+
+    cache_breaker.record_success()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def seeded_tags() -> None:
+    """The tags of the data migration (a transactional test's flush removes them)."""
+    import importlib
+
+    from shipping.models import Tag
+
+    migration = importlib.import_module("shipping.migrations.0003_seed_tags")
+    for name, instruction in migration.TAGS.items():
+        Tag.objects.update_or_create(name=name, defaults={"instruction": instruction})
