@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
-from drf_standardized_errors.handler import exception_handler as standardized_handler
+from drf_standardized_errors.handler import (
+    ExceptionHandler as StandardizedExceptionHandler,
+)
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
-from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken
 
+from fastship.api_parsers import RequestTooLarge
 from shipping.exceptions import DomainError
 
 
@@ -32,6 +35,11 @@ def to_api_exception(exc: Exception) -> Exception:
                 {exc.attr: [ErrorDetail(exc.message, exc.code)]}
             )
         return DomainAPIException(exc)
+    if isinstance(exc, InvalidToken):
+        # simplejwt explains itself in a nested dict; one plain error is clearer.
+        return exceptions.AuthenticationFailed("The token is invalid or expired.")
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
     if isinstance(exc, DjangoValidationError):
         # Django's password validators: report them on the password field.
         messages = [ErrorDetail(str(message), "invalid") for message in exc.messages]
@@ -39,8 +47,11 @@ def to_api_exception(exc: Exception) -> Exception:
     return exc
 
 
-def exception_handler(exc: Exception, context: Any) -> Response | None:
-    return standardized_handler(to_api_exception(exc), context)
+class ExceptionHandler(StandardizedExceptionHandler):
+    """drf-standardized-errors' handler, knowing our domain and Django errors too."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        return super().convert_known_exceptions(to_api_exception(exc))
 
 
 def _error_body(code: str, detail: str, kind: str) -> bytes:

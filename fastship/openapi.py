@@ -6,14 +6,160 @@ from typing import Any
 
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 
+from shipping.exceptions import DomainError
+
 
 class AutoSchema(StandardizedErrorsAutoSchema):
-    """Name nested serializers after their view (``ShipmentDetailApi.UpdateSerializer``
-    becomes ``ShipmentDetailUpdate``), so every view can call its own ``InputSerializer``."""
+    """Name nested serializers after their view, so each view has its own ``Input``.
 
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    ``ShipmentDetailApi.UpdateSerializer`` becomes ``ShipmentDetailUpdate``.
+    """
+
+    def _map_serializer(
+        self, serializer: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        from shipping.apis.common import StrictSerializer
+
+        schema: dict[str, Any] = super()._map_serializer(
+            serializer, direction, bypass_extensions
+        )
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            schema["additionalProperties"] = False  # the server refuses unknown fields
+        return schema
+
+    def get_serializer_name(self, serializer: Any, direction: Any) -> str:
         qualified = type(serializer).__qualname__
         if "." not in qualified:
             return str(super().get_serializer_name(serializer, direction))
         view_name, _, inner = qualified.rpartition(".")
-        return view_name.replace(".", "").removesuffix("Api") + inner.removesuffix("Serializer")
+        return view_name.replace(".", "").removesuffix("Api") + inner.removesuffix(
+            "Serializer"
+        )
+
+
+# DRF's own field and request error codes, which any input can produce.
+GENERIC_CODES = (
+    "invalid",
+    "required",
+    "null",
+    "blank",
+    "empty",
+    "max_length",
+    "min_length",
+    "max_value",
+    "min_value",
+    "max_digits",
+    "max_decimal_places",
+    "max_whole_digits",
+    "max_string_length",
+    "invalid_choice",
+    "not_a_list",
+    "not_a_dict",
+    "date",
+    "datetime",
+    "make_aware",
+    "overflow",
+    "surrogate_characters_not_allowed",
+    "null_characters_not_allowed",
+    "unique",
+    "unknown_field",
+    "parse_error",
+    "invalid_credentials",
+    "authentication_failed",
+    "not_authenticated",
+    "permission_denied",
+    "not_found",
+    "method_not_allowed",
+    "unsupported_media_type",
+    "request_too_large",
+    "throttled",
+)
+ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "429")
+
+
+def _domain_errors() -> list[type[DomainError]]:
+    from shipping import exceptions
+    from shipping.services import accounts, shipments
+
+    found: list[type[DomainError]] = []
+    for module in (exceptions, accounts, shipments):
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, exceptions.DomainError)
+                and value is not exceptions.DomainError
+                and value not in found
+            ):
+                found.append(value)
+    return found
+
+
+def document_domain_errors(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: document every error code we answer.
+
+    drf-standardized-errors documents the errors DRF itself raises; the
+    domain's own codes (``invalid_transition``, ``no_partner_available``...),
+    413 and 409 are added here, with one example per code.
+    """
+    errors = _domain_errors()
+    codes = sorted({*GENERIC_CODES, *(error.code for error in errors)})
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ApiError"] = {
+        "type": "object",
+        "required": ["code", "detail", "attr"],
+        "properties": {
+            "code": {"type": "string", "enum": codes},
+            "detail": {"type": "string"},
+            "attr": {"type": "string", "nullable": True},
+        },
+    }
+    schemas["ApiErrorResponse"] = {
+        "type": "object",
+        "required": ["type", "errors"],
+        "properties": {
+            "type": {"type": "string", "enum": ["validation_error", "client_error"]},
+            "errors": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ApiError"},
+            },
+        },
+    }
+    reference = {"$ref": "#/components/schemas/ApiErrorResponse"}
+    examples_by_status: dict[str, dict[str, Any]] = {}
+    for error in errors:
+        kind = "validation_error" if error.status_code == 400 else "client_error"
+        examples_by_status.setdefault(str(error.status_code), {})[error.__name__] = {
+            "value": {
+                "type": kind,
+                "errors": [
+                    {"code": error.code, "detail": error.default_message, "attr": None}
+                ],
+            }
+        }
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status in ERROR_STATUSES:
+                examples = examples_by_status.get(status, {})
+                existing = responses.get(status)
+                if existing is None:
+                    content: dict[str, Any] = {"schema": reference}
+                    if examples:
+                        content["examples"] = examples
+                    responses[status] = {
+                        "description": "Error",
+                        "content": {"application/json": content},
+                    }
+                    continue
+                media = existing.setdefault("content", {}).setdefault(
+                    "application/json", {}
+                )
+                original = media.get("schema")
+                media["schema"] = (
+                    {"anyOf": [original, reference]} if original else reference
+                )
+                if examples:
+                    media.setdefault("examples", {}).update(examples)
+    return result

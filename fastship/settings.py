@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "fastship.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "fastship.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # per client address / per account (the email in the body)
         "login": env.get("THROTTLE_LOGIN", "").strip() or "20/min",
@@ -257,21 +257,14 @@ SPECTACULAR_SETTINGS = {
         )
     },
     "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums"
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "fastship.openapi.document_domain_errors",
     ],
 }
 DRF_STANDARDIZED_ERRORS = {
-    "ALLOWED_ERROR_STATUS_CODES": [
-        "400",
-        "401",
-        "403",
-        "404",
-        "405",
-        "409",
-        "413",
-        "415",
-        "429",
-    ]
+    "EXCEPTION_HANDLER_CLASS": "fastship.api_errors.ExceptionHandler",
+    # 409 and 413 are documented by fastship.openapi.document_domain_errors.
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429"],
 }
 
 # --- email ----------------------------------------------------------------------

@@ -38,3 +38,12 @@ def shared_redis() -> Iterator[object]:
     reset_shared_client()
     yield get_redis()
     reset_shared_client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_request_logs_before_exit() -> Iterator[None]:
+    """Ship buffered request logs while pytest's output streams are still open."""
+    yield
+    from fastship.requestlog.shipper import reset_shipper
+
+    reset_shipper()

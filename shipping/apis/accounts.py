@@ -131,6 +131,10 @@ class TokenObtainApi(APIView):
     permission_classes = [AllowAny]  # noqa: RUF012
     throttle_classes = [LoginClientThrottle, LoginAccountThrottle]  # noqa: RUF012
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Wrong credentials are a 401 with a challenge, not DRF's fallback 403.
+        return 'Bearer realm="api"'
+
     class InputSerializer(StrictSerializer):
         email = serializers.EmailField(max_length=254)
         password = serializers.CharField(max_length=128)

@@ -1,0 +1,226 @@
+"""Bad input gets a clear 4xx in the error format and changes nothing; never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shipping.models import Shipment, ShipmentEvent
+from tests.factories import bearer, partner_make, seller_make, shipment_make
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "content": "A lamp",
+    "weight_kg": "2.5",
+    "destination_zip_code": "20095",
+    "recipient_email": "r@example.org",
+}
+
+
+@pytest.fixture
+def seller_auth(seeded_tags):
+    seller = seller_make()
+    partner_make(zip_codes=("20095",), capacity=1000)
+    return bearer(seller)
+
+
+def post_raw(client, body: bytes, auth, content_type="application/json"):
+    return client.generic(
+        "POST", "/api/v1/shipments/", body, content_type=content_type, **auth
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "attr"),
+    [
+        ({"weight_kg": "0"}, "weight_kg"),
+        ({"weight_kg": "-1"}, "weight_kg"),
+        ({"weight_kg": "25.01"}, "weight_kg"),
+        ({"weight_kg": "heavy"}, "weight_kg"),
+        ({"content": ""}, "content"),
+        ({"content": "x" * 501}, "content"),
+        ({"recipient_email": "not-an-email"}, "recipient_email"),
+        ({"recipient_phone": "0151 123"}, "recipient_phone"),
+        ({"destination_zip_code": "!!"}, "destination_zip_code"),
+        ({"tags": "fragile"}, "tags"),
+        ({"tags": ["gold"]}, "tags"),
+        ({"unexpected": 1}, "unexpected"),
+        ({"content": 12}, None),
+    ],
+)
+def test_invalid_create_is_400_and_creates_nothing(client, seller_auth, change, attr):
+    """Each invalid field is a 400 validation error naming it; nothing is created."""
+    response = client.post(
+        "/api/v1/shipments/",
+        json.dumps({**VALID, **change}),
+        content_type="application/json",
+        **seller_auth,
+    )
+    if change == {"content": 12}:  # DRF coerces numbers to strings: valid
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["type"] == "validation_error"
+    assert attr in [error["attr"] for error in body["errors"]]
+    assert Shipment.objects.count() == 0
+
+
+def test_malformed_json_and_wrong_media_type(client, seller_auth):
+    """Malformed JSON is 400 parse_error; a form body is 415."""
+    broken = post_raw(client, b'{"content": "x",', seller_auth)
+    assert broken.status_code == 400
+    assert broken.json()["errors"][0]["code"] == "parse_error"
+    form = post_raw(
+        client, b"content=x", seller_auth, "application/x-www-form-urlencoded"
+    )
+    assert form.status_code == 415
+    not_object = post_raw(client, b"[1, 2]", seller_auth)
+    assert not_object.status_code == 400
+    assert Shipment.objects.count() == 0
+
+
+def test_oversized_body_is_413(client, seller_auth, settings):
+    """A body over the limit is refused with 413 before it is parsed."""
+    body = json.dumps(
+        {**VALID, "content": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)}
+    )
+    response = post_raw(client, body.encode(), seller_auth)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "request_too_large"
+    assert Shipment.objects.count() == 0
+
+
+def test_garbage_tokens_are_4xx(client):
+    """Garbage bearer, review and reset tokens are clear 4xx answers."""
+    assert (
+        client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer garbage").status_code
+        == 401
+    )
+    review = client.post(
+        "/api/v1/reviews/",
+        {"token": "garbage", "rating": 5},
+        content_type="application/json",
+    )
+    assert review.status_code == 400
+    assert client.get("/review/garbage/").status_code == 400
+    assert client.get("/reset-password/garbage/").status_code == 400
+    assert client.get("/api/v1/shipments/not-a-uuid/").status_code in (401, 404)
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+create_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "content": json_values,
+        "weight_kg": json_values
+        | st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),
+        "destination_zip_code": json_values,
+        "recipient_email": json_values | st.emails(),
+        "recipient_phone": json_values,
+        "tags": json_values
+        | st.lists(st.sampled_from(["fragile", "gold", "express"]), max_size=3),
+    },
+) | st.dictionaries(st.text(max_size=12), json_values, max_size=4)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(body=create_bodies)
+def test_random_create_payloads_never_500(client, seller_auth, body):
+    """Random create payloads: never a 500; a 4xx creates nothing."""
+    before = Shipment.objects.count()
+    response = client.post(
+        "/api/v1/shipments/",
+        json.dumps(body),
+        content_type="application/json",
+        **seller_auth,
+    )
+    assert response.status_code < 500, response.content
+    if response.status_code >= 400:
+        assert Shipment.objects.count() == before
+        assert response.json()["type"] in {"validation_error", "client_error"}
+
+
+update_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": json_values
+        | st.sampled_from(
+            ["placed", "in_transit", "out_for_delivery", "delivered", "cancelled"]
+        ),
+        "location_zip_code": json_values,
+        "description": json_values,
+        "estimated_delivery": json_values | st.datetimes().map(lambda d: d.isoformat()),
+        "verification_code": json_values | st.from_regex(r"\A\d{6}\Z"),
+    },
+) | st.dictionaries(st.text(max_size=12), json_values, max_size=4)
+
+
+@pytest.fixture
+def partner_world(seeded_tags):
+    seller = seller_make()
+    partner = partner_make(zip_codes=("20095",), capacity=1000)
+    return bearer(partner), shipment_make(seller=seller)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(body=update_bodies)
+def test_random_update_payloads_never_500(client, partner_world, body):
+    """Random partner updates: never a 500; a 4xx leaves the timeline unchanged."""
+    auth, shipment = partner_world
+    events_before = ShipmentEvent.objects.filter(shipment=shipment).count()
+    response = client.patch(
+        f"/api/v1/shipments/{shipment.pk}/",
+        json.dumps(body),
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code < 500, response.content
+    if (
+        response.status_code >= 400
+        and response.json()["errors"][0]["code"] != "invalid_verification_code"
+    ):
+        assert ShipmentEvent.objects.filter(shipment=shipment).count() == events_before
+
+
+def test_listing_costs_constant_queries(client, seeded_tags):
+    """Listing shipments costs the same number of queries for 5 or 50 per page."""
+    seller = seller_make()
+    partner_make(zip_codes=("20095",), capacity=100)
+    for number in range(50):
+        shipment_make(seller=seller, tags=["fragile", "express"] if number % 2 else [])
+    auth = bearer(seller)
+    counts = []
+    for size in (5, 50):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/api/v1/shipments/?page_size={size}", **auth)
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert counts[0] <= 4
