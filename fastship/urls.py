@@ -7,6 +7,7 @@ from shipping.urls import api_urlpatterns, page_urlpatterns
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("django-rq/", include("django_rq.urls")),
     path("api/v1/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("healthcheck.urls")),
     path("api/v1/", include(api_urlpatterns)),

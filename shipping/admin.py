@@ -1,8 +1,21 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.http import HttpRequest
 
-from shipping.models import User
+from shipping.models import (
+    DeliveryPartner,
+    Notification,
+    Review,
+    Seller,
+    ServiceableZipCode,
+    Shipment,
+    ShipmentEvent,
+    Tag,
+    User,
+)
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -22,12 +35,19 @@ class UserAdmin(DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)
-    list_display = ("email", "name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active")
+    list_display = (
+        "email",
+        "name",
+        "role",
+        "email_verified_at",
+        "is_staff",
+        "is_active",
+    )
+    list_filter = ("role", "is_staff", "is_superuser", "is_active")
     search_fields = ("email", "name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name",)}),
+        ("Profile", {"fields": ("name", "role", "email_verified_at")}),
         (
             "Permissions",
             {
@@ -45,3 +65,111 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
+
+
+class ServiceableZipCodeInline(admin.TabularInline):
+    model = ServiceableZipCode
+    extra = 1
+
+
+@admin.register(Seller)
+class SellerAdmin(admin.ModelAdmin):
+    list_display = ("user", "zip_code", "address")
+    search_fields = ("user__email", "user__name", "zip_code")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(DeliveryPartner)
+class DeliveryPartnerAdmin(admin.ModelAdmin):
+    list_display = ("user", "active_shipments", "max_handling_capacity")
+    search_fields = ("user__email", "user__name", "zip_codes__zip_code")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("active_shipments",)
+    inlines = (ServiceableZipCodeInline,)
+
+
+class ShipmentEventInline(admin.TabularInline):
+    """The timeline: shown, never edited (it is the audit trail)."""
+
+    model = ShipmentEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "status", "location_zip_code", "description")
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = (
+        "tracking_code",
+        "status",
+        "seller",
+        "delivery_partner",
+        "destination_zip_code",
+        "created_at",
+    )
+    list_filter = ("status", "delivery_partner", "tags")
+    search_fields = ("tracking_code", "recipient_email", "id")
+    list_select_related = ("seller__user", "delivery_partner__user")
+    date_hierarchy = "created_at"
+    inlines = (ShipmentEventInline,)
+    # Status and assignment change only through the services (transitions,
+    # capacity, notifications); the admin shows them.
+    readonly_fields = (
+        "id",
+        "tracking_code",
+        "status",
+        "seller",
+        "delivery_partner",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "instruction")
+    search_fields = ("name",)
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("shipment", "rating", "created_at")
+    list_filter = ("rating",)
+    search_fields = ("shipment__tracking_code",)
+    raw_id_fields = ("shipment",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what was sent, what is pending, what failed."""
+
+    list_display = (
+        "kind",
+        "recipient",
+        "state",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    list_filter = ("state", "kind")
+    search_fields = ("recipient",)
+    exclude = ("context",)  # may hold a delivery code until sent
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields if f.name != "context"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

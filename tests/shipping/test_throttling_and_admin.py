@@ -1,0 +1,96 @@
+"""Abuse limits that fail open, demo data, and the operators' admin."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.core.management import call_command
+
+from shipping.models import Shipment
+from tests.factories import PASSWORD, seller_make, shipment_make
+from tests.servers import hanging_port
+
+pytestmark = pytest.mark.django_db
+
+
+def login(api, email: str, password: str = PASSWORD):
+    return api.post(
+        "/api/v1/auth/token/", {"email": email, "password": password}, format="json"
+    )
+
+
+def test_login_is_throttled_per_account(api, monkeypatch):
+    """Too many logins for one account in a minute: 429."""
+    from shipping.throttles import LoginAccountThrottle
+
+    monkeypatch.setattr(LoginAccountThrottle, "rate", "3/min")
+    seller_make(email="target@example.com")
+    codes = [
+        login(api, "target@example.com", "wrong-password").status_code for _ in range(5)
+    ]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3:] == [429, 429]
+    assert login(api, "other@example.com", "x-wrong-1").status_code == 401
+
+
+@pytest.mark.redis
+def test_throttling_fails_open_when_redis_hangs(api, settings):
+    """With the cache's Redis hanging, logins still answer, and quickly."""
+    seller_make(email="open@example.com")
+    with hanging_port() as port:
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+                "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            }
+        }
+        started = time.monotonic()
+        answers = [login(api, "open@example.com").status_code for _ in range(5)]
+        elapsed = time.monotonic() - started
+    assert answers == [200] * 5
+    assert elapsed < 5  # the breaker skips the hung cache after the first failure
+
+
+def test_demo_data_is_idempotent(capsys, seeded_tags):
+    """`demo_data` creates accounts and shipments in several states, once."""
+    call_command("demo_data")
+    call_command("demo_data")
+    out = capsys.readouterr().out
+    assert "seller@fastship.local" in out
+    statuses = set(Shipment.objects.values_list("status", flat=True))
+    assert statuses == {
+        "placed",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+        "cancelled",
+    }
+    assert Shipment.objects.count() == 5
+
+
+def test_admin_pages_for_operators(admin_client, seeded_tags):
+    """Staff see shipments with their timeline, filter and search them."""
+    seller = seller_make()
+    from tests.factories import partner_make
+
+    partner_make(zip_codes=("20095",))
+    shipment = shipment_make(seller=seller, recipient_email="find-me@example.org")
+    listing = admin_client.get("/admin/shipping/shipment/?status__exact=placed")
+    assert listing.status_code == 200
+    assert shipment.tracking_code.encode() in listing.content
+    search = admin_client.get("/admin/shipping/shipment/?q=find-me@example.org")
+    assert shipment.tracking_code.encode() in search.content
+    detail = admin_client.get(f"/admin/shipping/shipment/{shipment.pk}/change/")
+    assert detail.status_code == 200
+    assert b"Shipment placed" in detail.content  # the timeline inline
+    for path in (
+        "/admin/shipping/seller/",
+        "/admin/shipping/deliverypartner/",
+        "/admin/shipping/tag/",
+        "/admin/shipping/review/",
+        "/admin/shipping/notification/",
+        "/admin/django_rq/dashboard/",
+    ):
+        assert admin_client.get(path).status_code == 200, path
