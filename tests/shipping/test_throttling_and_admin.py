@@ -24,7 +24,7 @@ def test_login_is_throttled_per_account(api, monkeypatch):
     """Too many logins for one account in a minute: 429."""
     from shipping.throttles import LoginAccountThrottle
 
-    monkeypatch.setattr(LoginAccountThrottle, "rate", "3/min")
+    monkeypatch.setattr(LoginAccountThrottle, "rate", "3/min", raising=False)
     seller_make(email="target@example.com")
     codes = [
         login(api, "target@example.com", "wrong-password").status_code for _ in range(5)
