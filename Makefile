@@ -7,7 +7,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME=
 
-.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog up down clean
+.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make bench-probe  /health vs a bare ASGI app (needs wrk: apt-get install wrk)"
 	@echo "make bench-requestlog  request logging off/on/Redis hung/refused (wrk, PostgreSQL, Redis)"
+	@echo "make bench-api    shipping API hot paths on PostgreSQL (wrk, PostgreSQL, Redis)"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -66,6 +67,9 @@ bench-probe: install
 
 bench-requestlog: install
 	PYTHONPATH=. $(PY) bench/request_log.py
+
+bench-api: install
+	PYTHONPATH=. $(PY) bench/shipping_api.py
 
 up:
 	docker compose up --build -d

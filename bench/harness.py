@@ -76,11 +76,14 @@ def run_wrk(
     seconds: int,
     connections: int = 32,
     header: str | None = None,
+    script: str | None = None,
 ) -> WrkResult:
     argv = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
     argv += ["--latency", "--timeout", "5s"]
     if header:
         argv += ["-H", header]
+    if script:
+        argv += ["-s", script]
     argv.append(f"http://127.0.0.1:{port}{path}")
     output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     return parse_wrk(output)
