@@ -103,6 +103,8 @@ MIDDLEWARE = [
     # id and one log record, handed to a bounded buffer without waiting.
     "fastship.requestlog.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, Swagger UI) from the image, compressed and cached.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -361,7 +363,20 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# The image installs the code as a package: its static files live in /app.
+STATIC_ROOT = Path(
+    env.get("DJANGO_STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles"
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 # Bodies above this are refused before a view reads them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     env, "DJANGO_MAX_BODY_BYTES", default=1_048_576, minimum=1024

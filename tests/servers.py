@@ -117,10 +117,12 @@ def server_env(**overrides: str | None) -> dict[str, str]:
 class ServerProcess:
     """A server subprocess whose output is drained (a full pipe would block it)."""
 
-    def __init__(self, argv: list[str], env: Mapping[str, str]) -> None:
+    def __init__(
+        self, argv: list[str], env: Mapping[str, str], *, cwd: Path = PROJECT_DIR
+    ) -> None:
         self.process = subprocess.Popen(
             argv,
-            cwd=PROJECT_DIR,
+            cwd=cwd,
             env=dict(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Roles of the one image. Each `exec`s, so the server is PID 1 and gets SIGTERM.
+#   api      gunicorn + uvicorn workers (docker/gunicorn.conf.py)
+#   worker   the RQ worker for every queue, with the scheduler (periodic jobs)
+#   migrate  apply migrations (a one-off task before the services update)
+#   check    manage.py check --deploy
+#   anything else: passed to manage.py (e.g. `createsuperuser`, `shell`)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+project=$(cd "$here/.." && pwd)
+cd "$project"
+python=${PYTHON:-python}
+
+role=${1:-api}
+[ "$#" -gt 0 ] && shift
+
+case "$role" in
+  api)
+    exec "$python" -m gunicorn fastship.asgi:application --config "$here/gunicorn.conf.py" "$@"
+    ;;
+  worker)
+    # Periodic jobs (notification relay, request-log pruning) put themselves on
+    # the scheduler; scheduling them again is harmless (fixed job ids).
+    "$python" manage.py relay_notifications --schedule
+    "$python" manage.py prune_request_logs --schedule
+    exec "$python" manage.py rqworker emails default request_logs --with-scheduler "$@"
+    ;;
+  migrate)
+    exec "$python" manage.py migrate --no-input "$@"
+    ;;
+  check)
+    exec "$python" manage.py check --deploy --fail-level WARNING "$@"
+    ;;
+  *)
+    exec "$python" manage.py "$role" "$@"
+    ;;
+esac

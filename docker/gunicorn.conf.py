@@ -1,0 +1,36 @@
+"""gunicorn settings for the API container (read by docker/entrypoint.sh api).
+
+Timings are tied to the ALB and ECS settings in docker/ecs/ (checked by
+tests/deploy/test_ecs_rules.py): keep-alive above the ALB idle timeout (60 s)
+so the ALB never sends into a connection we are closing (502s); the graceful
+timeout below the ECS stopTimeout (30 s) so workers finish before SIGKILL.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+worker_class = "uvicorn_worker.UvicornWorker"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+keepalive = 75
+graceful_timeout = 20
+timeout = 30
+# Uvicorn rewrites the scheme and client address from X-Forwarded-* only for
+# peers in this range: the VPC's (the ALB's nodes change address).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "10.0.0.0/8")
+# The application logs every request itself (fastship.requestlog).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# The heartbeat file on a RAM disk: a slow /tmp must not get workers killed.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# gunicorn 23+ opens a control socket by default; nothing here uses it.
+control_socket_disable = True
+max_requests = 5000
+max_requests_jitter = 500
+
+
+def worker_exit(server, worker):
+    """Flush buffered request logs when a worker exits (also done at ASGI shutdown)."""
+    from fastship.requestlog.shipper import flush_shipper
+
+    flush_shipper()
