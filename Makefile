@@ -7,7 +7,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME=
 
-.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api up down clean
+.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-memory up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -27,6 +27,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# checkov in its own environment: it pins an old botocore that would shadow ours.
+CHECKOV_VENV ?= .venv-checkov
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==3.3.30"
+	touch $@
 
 run: install
 	$(EMBEDDED) $(PY) manage.py migrate --no-input
@@ -56,11 +63,12 @@ lint: install
 typecheck: install
 	$(PY) -m mypy .
 
-test: lint typecheck
+test: lint typecheck $(CHECKOV_VENV)/.installed
 	DJANGO_ENV=test DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 		$(PY) manage.py makemigrations --check --dry-run
 	services="$$($(PY) scripts/test_services.py)" && eval "$$services" && \
-		DJANGO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+		DJANGO_ENV=test CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(PY) -m pytest $(PYTEST_ARGS)
 
 bench-probe: install
 	PYTHONPATH=. $(PY) bench/probe.py
@@ -71,6 +79,9 @@ bench-requestlog: install
 bench-api: install
 	PYTHONPATH=. $(PY) bench/shipping_api.py
 
+bench-memory: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH=. $(PY) bench/memory.py
+
 up:
 	docker compose up --build -d
 
@@ -78,4 +89,4 @@ down:
 	docker compose down
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache .pytest_cache

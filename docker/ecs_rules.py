@@ -258,7 +258,17 @@ def all_problems() -> list[str]:
     return problems
 
 
+def render_from_environment(name: str) -> str:
+    """The file ``name`` with placeholders filled from the environment (deploy.sh)."""
+    import os
+
+    return json.dumps(json.loads(render((ECS / name).read_text(), dict(os.environ))))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "render":
+        print(render_from_environment(sys.argv[2]))
+        sys.exit(0)
     found = all_problems()
     for problem in found:
         print(problem)
