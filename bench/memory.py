@@ -71,7 +71,7 @@ def main() -> int:
             http_request(
                 port, paths[number % len(paths)], headers={"Host": "localhost"}
             )
-        children = subprocess.run(  # noqa: S603, S607
+        children = subprocess.run(
             ["pgrep", "-P", str(server.pid)],
             capture_output=True,
             text=True,

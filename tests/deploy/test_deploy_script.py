@@ -79,7 +79,9 @@ def aws_world(moto):
             "SKIP_BUILD": "1",
             "EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/fastship-execution",
             "TASK_ROLE_ARN": "arn:aws:iam::123456789012:role/fastship-task",
-            "SECRETS_ARN_PREFIX": "arn:aws:ssm:eu-west-1:123456789012:parameter/fastship/test",
+            "SECRETS_ARN_PREFIX": (
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/fastship/test"
+            ),
             "API_HOSTNAME": "api.fastship.example",
             "EMAIL_HOST": "email-smtp.eu-west-1.amazonaws.com",
             "EMAIL_HOST_USER": "AKIAEXAMPLE",
@@ -94,7 +96,7 @@ def aws_world(moto):
 
 
 def deploy(endpoint: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         ["bash", "docker/deploy.sh"],
         cwd=PROJECT_DIR,
         env={**aws_env(endpoint), **env},

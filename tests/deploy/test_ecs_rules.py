@@ -210,7 +210,7 @@ def test_checkov_passes_on_docker_folder():
         pytest.skip(
             "checkov is not installed: `make test` installs it in .venv-checkov"
         )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [checkov, "--directory", "docker", "--compact", "--quiet", "--skip-download"],
         cwd=PROJECT_DIR,
         capture_output=True,
