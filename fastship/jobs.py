@@ -122,15 +122,12 @@ class BackgroundEnqueuer:
     def _queue(self, name: str) -> Queue:
         queue = self._queues.get(name)
         if queue is None:
-            from fastship.redis import RedisTimeouts, build_client
+            from fastship.redis import RedisTimeouts, client_from_settings
 
-            if settings.FASTSHIP_REDIS is None:
-                raise RuntimeError("Redis is not configured")
-            client = build_client(
-                settings.FASTSHIP_REDIS,
+            client = client_from_settings(
                 RedisTimeouts(
                     connect_seconds=self.timeout, socket_seconds=self.timeout, retries=0
-                ),
+                )
             )
             queue = django_rq.get_queue(name, connection=client, commit_mode="auto")
             self._queues[name] = queue

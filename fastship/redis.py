@@ -95,6 +95,19 @@ def rq_queue_config(
     return entry
 
 
+def client_from_settings(timeouts: RedisTimeouts) -> Redis:
+    """Return a new client for the configured Redis with ``timeouts`` of its own.
+
+    For callers that must fail faster than the shared client (probes, the
+    request-log shipper, the notification hand-over).
+    """
+    from django.conf import settings
+
+    if settings.FASTSHIP_REDIS is None:
+        raise RuntimeError("Redis is not configured (set REDIS_URL or REDIS_HOST)")
+    return build_client(settings.FASTSHIP_REDIS, timeouts)
+
+
 _shared_lock = threading.Lock()
 _shared: dict[str, Redis] = {}
 
@@ -110,14 +123,10 @@ def get_redis() -> Redis:
         return client
     from django.conf import settings
 
-    if settings.FASTSHIP_REDIS is None:
-        raise RuntimeError("Redis is not configured (set REDIS_URL or REDIS_HOST)")
     with _shared_lock:
         client = _shared.get("default")
         if client is None:
-            client = build_client(
-                settings.FASTSHIP_REDIS, settings.FASTSHIP_REDIS_TIMEOUTS
-            )
+            client = client_from_settings(settings.FASTSHIP_REDIS_TIMEOUTS)
             _shared["default"] = client
     return client
 

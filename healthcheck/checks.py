@@ -16,7 +16,7 @@ from django.db.migrations.executor import MigrationExecutor
 from redis import Redis
 
 from fastship.jobs import QUEUE_NAMES
-from fastship.redis import RedisTimeouts, build_client
+from fastship.redis import RedisTimeouts, client_from_settings
 from healthcheck.readiness import (
     CheckError,
     CheckResult,
@@ -78,12 +78,8 @@ class MigrationsCheck(ReadinessCheck):
 @cache
 def health_redis_client() -> Redis:
     """Return this process's Redis client for checks: short timeouts, no retry."""
-    config = settings.FASTSHIP_REDIS
-    if config is None:
-        raise RuntimeError("Redis is not configured")
-    return build_client(
-        config,
-        RedisTimeouts(connect_seconds=0.5, socket_seconds=0.5, retries=0),
+    return client_from_settings(
+        RedisTimeouts(connect_seconds=0.5, socket_seconds=0.5, retries=0)
     )
 
 

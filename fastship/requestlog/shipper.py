@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastship.breaker import CircuitBreaker
-from fastship.redis import RedisTimeouts, build_client
+from fastship.redis import RedisTimeouts, client_from_settings
 
 logger = logging.getLogger(__name__)
 fallback_logger = logging.getLogger("fastship.requestlog.fallback")
@@ -239,7 +239,6 @@ class RequestLogShipper:
 
 def rq_sender(timeout: float) -> Sender:
     """Return a sender enqueueing one job per batch through its own bounded client."""
-    from django.conf import settings
     from rq import Queue, Retry
 
     from fastship.requestlog.jobs import store_request_logs
@@ -249,14 +248,10 @@ def rq_sender(timeout: float) -> Sender:
     def send(batch: list[Record]) -> None:
         queue = clients.get(os.getpid())
         if queue is None:
-            config = settings.FASTSHIP_REDIS
-            if config is None:
-                raise RuntimeError("Redis is not configured")
-            client = build_client(
-                config,
+            client = client_from_settings(
                 RedisTimeouts(
                     connect_seconds=timeout, socket_seconds=timeout, retries=0
-                ),
+                )
             )
             queue = Queue("request_logs", connection=client)
             clients.clear()
