@@ -43,6 +43,7 @@ run: install
 	@echo "  liveness       http://127.0.0.1:$(PORT)/health"
 	@echo "  readiness      http://127.0.0.1:$(PORT)/api/v1/health"
 	@echo "  admin          http://127.0.0.1:$(PORT)/admin/"
+	@echo "  API docs       http://127.0.0.1:$(PORT)/docs"
 	@echo ""
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
