@@ -9,7 +9,9 @@
 #   SECRETS_ARN_PREFIX API_HOSTNAME EMAIL_HOST EMAIL_HOST_USER DEFAULT_FROM_EMAIL
 #   VPC_CIDR PRIVATE_SUBNET_A PRIVATE_SUBNET_B API_SECURITY_GROUP
 # Optional: IMAGE_TAG (default: the git commit), SKIP_BUILD=1 (image already pushed),
-#   MIGRATE_TIMEOUT (seconds, default 600).
+#   MIGRATE_TIMEOUT (seconds, default 600), MIGRATE_POLL_SECONDS (default 5),
+#   WAIT_STABLE=0 (skip the final wait: for emulators such as moto, whose
+#   services never run tasks).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,7 +71,7 @@ while :; do
     --query 'tasks[0].lastStatus' --output text)
   [ "$status" = "STOPPED" ] && break
   [ "$(date +%s)" -lt "$deadline" ] || fail "migrations still $status after ${MIGRATE_TIMEOUT:-600}s"
-  sleep 5
+  sleep "${MIGRATE_POLL_SECONDS:-5}"
 done
 exit_code=$("${aws[@]}" ecs describe-tasks --cluster "$CLUSTER" --tasks "$task_arn" \
   --query 'tasks[0].containers[0].exitCode' --output text)
@@ -83,6 +85,10 @@ step="update services"
   --task-definition "$worker_arn" --enable-execute-command >/dev/null
 
 step="wait for the services to be stable"
-"${aws[@]}" ecs wait services-stable --cluster "$CLUSTER" \
-  --services "fastship-api-$ENVIRONMENT" "fastship-worker-$ENVIRONMENT"
+if [ "${WAIT_STABLE:-1}" = "0" ]; then
+  say "services updated; not waiting for stability (WAIT_STABLE=0)"
+else
+  "${aws[@]}" ecs wait services-stable --cluster "$CLUSTER" \
+    --services "fastship-api-$ENVIRONMENT" "fastship-worker-$ENVIRONMENT"
+fi
 say "deployed $IMAGE"

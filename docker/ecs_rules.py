@@ -105,6 +105,11 @@ def task_definition_problems(
     containers = task.get("containerDefinitions", [])
     if not any(c.get("essential", True) for c in containers):
         problems.append(f"{family}: no essential container")
+    container_memory = sum(int(c.get("memory", 0)) for c in containers)
+    if container_memory > memory:
+        problems.append(
+            f"{family}: containers' memory {container_memory} exceeds the task's {memory}"
+        )
     for container in containers:
         name = f"{family}/{container.get('name', '?')}"
         image = str(container.get("image", ""))

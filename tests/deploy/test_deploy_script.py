@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.deploy.test_ecs_rules import rules
 from tests.servers import PROJECT_DIR, ServerProcess, free_port, http_request
 
 BIN = Path(sys.executable).parent
@@ -60,6 +61,7 @@ def aws_world(moto):
     ec2 = session.client("ec2", endpoint_url=moto)
     ecs = session.client("ecs", endpoint_url=moto)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnets = [
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24")["Subnet"]["SubnetId"]
         for n in (1, 2)
@@ -69,6 +71,26 @@ def aws_world(moto):
     )["GroupId"]
     cluster = f"fastship-{time.monotonic_ns()}"
     ecs.create_cluster(clusterName=cluster)
+    network = {
+        "awsvpcConfiguration": {
+            "subnets": subnets,
+            "securityGroups": [group],
+            "assignPublicIp": "DISABLED",
+        }
+    }
+    values = {**rules.SAMPLE, "ENVIRONMENT": "test"}
+    for role in ("api", "worker"):  # the services exist before the first deploy
+        first = ecs.register_task_definition(
+            **rules.load(f"taskdef-{role}.json", values)
+        )
+        ecs.create_service(
+            cluster=cluster,
+            serviceName=f"fastship-{role}-test",
+            taskDefinition=first["taskDefinition"]["taskDefinitionArn"],
+            desiredCount=1,
+            launchType="FARGATE",
+            networkConfiguration=network,
+        )
     return {
         "ecs": ecs,
         "env": {
@@ -90,7 +112,9 @@ def aws_world(moto):
             "PRIVATE_SUBNET_A": subnets[0],
             "PRIVATE_SUBNET_B": subnets[1],
             "API_SECURITY_GROUP": group,
-            "MIGRATE_TIMEOUT": "20",
+            "MIGRATE_TIMEOUT": "60",
+            "MIGRATE_POLL_SECONDS": "1",
+            "WAIT_STABLE": "0",  # moto's services never run tasks
         },
     }
 
@@ -107,13 +131,21 @@ def deploy(endpoint: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
+def service_task_definitions(ecs, cluster: str) -> dict[str, str]:
+    services = ecs.describe_services(
+        cluster=cluster, services=["fastship-api-test", "fastship-worker-test"]
+    )["services"]
+    return {s["serviceName"]: s["taskDefinition"] for s in services}
+
+
 def test_missing_variable_stops_before_anything(moto, aws_world):
     """A missing variable stops the script at once, naming it."""
+    before = aws_world["ecs"].list_task_definitions()["taskDefinitionArns"]
     env = {**aws_world["env"], "CLUSTER": ""}
     result = deploy(moto, env)
     assert result.returncode != 0
     assert "CLUSTER is required" in result.stderr
-    assert aws_world["ecs"].list_task_definitions()["taskDefinitionArns"] == []
+    assert aws_world["ecs"].list_task_definitions()["taskDefinitionArns"] == before
 
 
 def test_latest_tag_is_refused(moto, aws_world):
@@ -123,26 +155,33 @@ def test_latest_tag_is_refused(moto, aws_world):
     assert "immutable" in result.stderr
 
 
-def test_registers_task_definitions_and_stops_when_migrations_do_not_succeed(
-    moto, aws_world
-):
-    """Task definitions are registered in ECS; without a successful migrate task the
-    services are not touched and the script says which step failed."""
+def test_full_deploy_registers_migrates_and_updates_services(moto, aws_world):
+    """Task definitions registered, the migrate task run, both services updated."""
+    ecs, cluster = aws_world["ecs"], aws_world["env"]["CLUSTER"]
+    before = service_task_definitions(ecs, cluster)
     result = deploy(moto, aws_world["env"])
-    ecs = aws_world["ecs"]
-    families = {
-        arn.split("/")[-1].split(":")[0]
-        for arn in ecs.list_task_definitions()["taskDefinitionArns"]
-    }
-    assert {
-        "fastship-api-test",
-        "fastship-worker-test",
-        "fastship-migrate-test",
-    } <= families
-    image = ecs.describe_task_definition(taskDefinition="fastship-api-test")[
-        "taskDefinition"
-    ]
-    assert image["containerDefinitions"][0]["image"].endswith(":3f2a9c1d0e4b")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "migrations applied" in result.stdout
+    after = service_task_definitions(ecs, cluster)
+    for name in ("fastship-api-test", "fastship-worker-test"):
+        assert after[name] != before[name]
+        definition = ecs.describe_task_definition(taskDefinition=after[name])[
+            "taskDefinition"
+        ]
+        assert definition["containerDefinitions"][0]["image"].endswith(":3f2a9c1d0e4b")
+    migrate = ecs.list_tasks(
+        cluster=cluster, family="fastship-migrate-test", desiredStatus="STOPPED"
+    )
+    running = ecs.list_tasks(cluster=cluster, family="fastship-migrate-test")
+    assert migrate["taskArns"] or running["taskArns"]
+
+
+def test_a_failing_step_stops_before_the_services(moto, aws_world):
+    """When the migrate task cannot run, the services keep their task definitions."""
+    ecs, cluster = aws_world["ecs"], aws_world["env"]["CLUSTER"]
+    before = service_task_definitions(ecs, cluster)
+    env = {**aws_world["env"], "PRIVATE_SUBNET_A": "subnet-0000doesnotexist"}
+    result = deploy(moto, env)
     assert result.returncode != 0
     assert "FAILED at step: run migrations" in result.stderr
-    assert "update services" not in result.stdout
+    assert service_task_definitions(ecs, cluster) == before

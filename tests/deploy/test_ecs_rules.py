@@ -57,6 +57,7 @@ def broken(change) -> list[str]:
         (lambda t, c: t.update(cpu="512", memory="1536"), "not a Fargate size"),
         (lambda t, c: t.update(cpu="256", memory="4096"), "not a Fargate size"),
         (lambda t, c: t.update(networkMode="bridge"), "awsvpc"),
+        (lambda t, c: c.update(memory=1024), "exceeds the task's"),
         (lambda t, c: c.update(essential=False), "no essential container"),
         (lambda t, c: c.update(image="repo/fastship:latest"), "immutable tag"),
         (lambda t, c: c.update(image="repo/fastship"), "immutable tag"),
