@@ -1,0 +1,72 @@
+"""Pages for people: the review form and the new-password form work end to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipping.models import Review
+from shipping.services import shipments
+from shipping.services.tokens import password_reset_token, review_token
+from tests.factories import partner_make, seller_make, shipment_make
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def delivered(seeded_tags):
+    seller = seller_make()
+    partner = partner_make(zip_codes=("20095",))
+    shipment = shipment_make(seller=seller)
+    shipments.shipment_update(
+        shipment_id=shipment.pk, partner=partner, status="in_transit"
+    )
+    shipments.shipment_update(
+        shipment_id=shipment.pk, partner=partner, status="out_for_delivery"
+    )
+    from shipping.models import Notification
+
+    code = (
+        Notification.objects.filter(kind="out_for_delivery")
+        .latest("pk")
+        .context["verification_code"]
+    )
+    shipments.shipment_update(
+        shipment_id=shipment.pk,
+        partner=partner,
+        status="delivered",
+        verification_code=code,
+    )
+    return shipment
+
+
+def test_review_form_records_one_review(client, delivered):
+    """The form from the delivered email records the review; a second is refused."""
+    url = f"/review/{review_token(shipment=delivered)}/"
+    assert b"How was your delivery?" in client.get(url).content
+    assert client.post(url, {"rating": "9"}).status_code == 400
+    done = client.post(url, {"rating": "4", "comment": "Friendly courier"})
+    assert done.status_code == 200
+    assert b"Your review was recorded." in done.content
+    review = Review.objects.get(shipment=delivered)
+    assert (review.rating, review.comment) == (4, "Friendly courier")
+    assert b"already been reviewed" in client.get(url).content
+
+
+def test_reset_form_changes_the_password_once(client):
+    """The reset form sets a new password; the same link then says it is used."""
+    seller = seller_make()
+    url = f"/reset-password/{password_reset_token(user=seller.user)}/"
+    assert client.get(url).status_code == 200
+    mismatch = client.post(
+        url, {"password": "a-new-pass-123", "password_again": "other"}
+    )
+    assert mismatch.status_code == 400
+    weak = client.post(url, {"password": "123", "password_again": "123"})
+    assert weak.status_code == 400
+    done = client.post(
+        url, {"password": "a-new-pass-123", "password_again": "a-new-pass-123"}
+    )
+    assert b"Your password was changed" in done.content
+    seller.user.refresh_from_db()
+    assert seller.user.check_password("a-new-pass-123")
+    assert client.get(url).status_code == 400
