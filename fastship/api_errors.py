@@ -6,6 +6,7 @@ import json
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 from drf_standardized_errors.handler import (
@@ -17,6 +18,14 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from fastship.api_parsers import RequestTooLarge
 from shipping.exceptions import DomainError
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """The database did not answer in time: retryable, not a bug."""
+
+    status_code = 503
+    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_code = "service_unavailable"
 
 
 class DomainAPIException(exceptions.APIException):
@@ -38,6 +47,9 @@ def to_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, InvalidToken):
         # simplejwt explains itself in a nested dict; one plain error is clearer.
         return exceptions.AuthenticationFailed("The token is invalid or expired.")
+    if isinstance(exc, OperationalError | InterfaceError):
+        # Connection refused, connect or statement timeout, pool exhausted.
+        return DatabaseUnavailable()
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
     if isinstance(exc, DjangoValidationError):

@@ -73,8 +73,9 @@ GENERIC_CODES = (
     "unsupported_media_type",
     "request_too_large",
     "throttled",
+    "service_unavailable",
 )
-ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "429")
+ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "429", "503")
 
 
 def _domain_errors() -> list[type[DomainError]]:
@@ -119,7 +120,10 @@ def document_domain_errors(
         "type": "object",
         "required": ["type", "errors"],
         "properties": {
-            "type": {"type": "string", "enum": ["validation_error", "client_error"]},
+            "type": {
+                "type": "string",
+                "enum": ["validation_error", "client_error", "server_error"],
+            },
             "errors": {
                 "type": "array",
                 "items": {"$ref": "#/components/schemas/ApiError"},
