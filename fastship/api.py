@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from shipping.apis.common import PublicApi
 
 
-class ApiRootApi(APIView):
+class ApiRootApi(PublicApi):
     """List the entry points of the API (no authentication, no database)."""
-
-    authentication_classes: list[Any] = []  # noqa: RUF012 - DRF's own attribute
-    permission_classes = [AllowAny]  # noqa: RUF012 - DRF's own attribute
 
     @extend_schema(
         responses=inline_serializer(

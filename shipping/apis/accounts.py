@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +16,12 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from shipping.apis.common import StrictSerializer, current_user, zip_code_field
+from shipping.apis.common import (
+    PublicApi,
+    StrictSerializer,
+    current_user,
+    zip_code_field,
+)
 from shipping.exceptions import EmailNotVerified
 from shipping.models import User
 from shipping.services import accounts
@@ -34,9 +39,7 @@ TokenPairSerializer = inline_serializer(
 )
 
 
-class SellerCreateApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
+class SellerCreateApi(PublicApi):
     throttle_classes = [SignupClientThrottle]  # noqa: RUF012
 
     class InputSerializer(StrictSerializer):
@@ -66,9 +69,7 @@ class SellerCreateApi(APIView):
         )
 
 
-class PartnerCreateApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
+class PartnerCreateApi(PublicApi):
     throttle_classes = [SignupClientThrottle]  # noqa: RUF012
 
     class InputSerializer(StrictSerializer):
@@ -103,9 +104,7 @@ class PartnerCreateApi(APIView):
         )
 
 
-class VerifyEmailApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
+class VerifyEmailApi(PublicApi):
     throttle_classes = [VerificationClientThrottle]  # noqa: RUF012
 
     class QuerySerializer(serializers.Serializer):
@@ -126,9 +125,7 @@ class VerifyEmailApi(APIView):
         return Response({"email": user.email})
 
 
-class TokenObtainApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
+class TokenObtainApi(PublicApi):
     throttle_classes = [LoginClientThrottle, LoginAccountThrottle]  # noqa: RUF012
 
     def get_authenticate_header(self, request: Request) -> str:
@@ -194,9 +191,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
+class PasswordResetApi(PublicApi):
     throttle_classes = [PasswordResetClientThrottle, PasswordResetAccountThrottle]  # noqa: RUF012
 
     class InputSerializer(StrictSerializer):
@@ -211,9 +206,7 @@ class PasswordResetApi(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class PasswordResetConfirmApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
+class PasswordResetConfirmApi(PublicApi):
     throttle_classes = [VerificationClientThrottle]  # noqa: RUF012
 
     class InputSerializer(StrictSerializer):

@@ -6,20 +6,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from shipping import selectors
-from shipping.apis.common import StrictSerializer
+from shipping.apis.common import PublicApi, StrictSerializer
 from shipping.services.reviews import review_create
 from shipping.throttles import VerificationClientThrottle
-
-
-class PublicApi(APIView):
-    authentication_classes: list[Any] = []  # noqa: RUF012
-    permission_classes = [AllowAny]  # noqa: RUF012
 
 
 class TagListApi(PublicApi):

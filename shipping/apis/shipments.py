@@ -75,6 +75,14 @@ def _partner_of(request: Request) -> Any:
     return current_user(request).partner
 
 
+def _shipment_response(request: Request, shipment_id: Any) -> Response:
+    """Answer with the shipment as the caller may see it, freshly read."""
+    shipment = selectors.shipment_get_for_user(
+        user=current_user(request), shipment_id=shipment_id
+    )
+    return Response(ShipmentOutputSerializer(shipment).data)
+
+
 class ShipmentCollectionApi(APIView):
     """GET: your shipments (sellers: own; partners: assigned). POST: a seller ships."""
 
@@ -218,10 +226,7 @@ class ShipmentDetailApi(APIView):
     @extend_schema(responses={200: ShipmentOutputSerializer}, tags=["shipments"])
     def get(self, request: Request, shipment_id: str) -> Response:
         """One shipment."""
-        shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id
-        )
-        return Response(ShipmentOutputSerializer(shipment).data)
+        return _shipment_response(request, shipment_id)
 
     @extend_schema(
         request=UpdateSerializer,
@@ -235,10 +240,7 @@ class ShipmentDetailApi(APIView):
         shipments.shipment_update(
             shipment_id=shipment_id, partner=_partner_of(request), **data.validated_data
         )
-        shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id
-        )
-        return Response(ShipmentOutputSerializer(shipment).data)
+        return _shipment_response(request, shipment_id)
 
 
 class ShipmentCancelApi(APIView):
@@ -250,10 +252,7 @@ class ShipmentCancelApi(APIView):
     def post(self, request: Request, shipment_id: str) -> Response:
         """Cancel a placed or in-transit shipment (owner seller)."""
         shipments.shipment_cancel(shipment_id=shipment_id, seller=_seller_of(request))
-        shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id
-        )
-        return Response(ShipmentOutputSerializer(shipment).data)
+        return _shipment_response(request, shipment_id)
 
 
 class ShipmentEventsApi(APIView):
@@ -291,10 +290,7 @@ class ShipmentTagAddApi(APIView):
             seller=_seller_of(request),
             name=data.validated_data["name"],
         )
-        shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id
-        )
-        return Response(ShipmentOutputSerializer(shipment).data)
+        return _shipment_response(request, shipment_id)
 
 
 class ShipmentTagRemoveApi(APIView):
