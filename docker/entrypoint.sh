@@ -1,7 +1,8 @@
 #!/bin/sh
 # Roles of the one image. Each `exec`s, so the server is PID 1 and gets SIGTERM.
 #   api      gunicorn + uvicorn workers (docker/gunicorn.conf.py)
-#   worker   the RQ worker for every queue, with the scheduler (periodic jobs)
+#   worker   the RQ worker for every queue, with its scheduler and the periodic
+#            jobs (fastship/worker.py); it restarts itself after a Redis fault
 #   migrate  apply migrations (a one-off task before the services update)
 #   check    manage.py check --deploy
 #   anything else: passed to manage.py (e.g. `createsuperuser`, `shell`)
@@ -19,11 +20,7 @@ case "$role" in
     exec "$python" -m gunicorn fastship.asgi:application --config "$here/gunicorn.conf.py" "$@"
     ;;
   worker)
-    # Periodic jobs (notification relay, request-log pruning) put themselves on
-    # the scheduler; scheduling them again is harmless (fixed job ids).
-    "$python" manage.py relay_notifications --schedule
-    "$python" manage.py prune_request_logs --schedule
-    exec "$python" manage.py rqworker emails default request_logs --with-scheduler "$@"
+    exec "$python" manage.py run_worker "$@"
     ;;
   migrate)
     exec "$python" manage.py migrate --no-input "$@"

@@ -79,7 +79,7 @@ class BackgroundEnqueuer:
 
     For work that is already recorded durably (the notification outbox): when
     Redis is slow or down the hand-over fails fast, is counted, and a periodic
-    relay enqueues the work later. Without Redis, the thread runs jobs inline.
+    relay enqueues the work later. Without Redis, jobs run inline at once.
     """
 
     def __init__(self, *, capacity: int = 1000, timeout: float = 0.5) -> None:
@@ -103,9 +103,17 @@ class BackgroundEnqueuer:
     def submit(
         self, queue_name: str, func: Callable[..., Any], *args: Any, **job_options: Any
     ) -> None:
-        """Queue the hand-over without waiting; a full queue skips it (counted)."""
+        """Queue the hand-over without waiting; a full queue skips it (counted).
+
+        Without Redis the job runs here and now, as :func:`enqueue` runs it: a
+        thread of its own would race the request's SQLite connection.
+        """
         import queue as queue_module
 
+        if jobs_run_inline():
+            enqueue(queue_name, func, *args)
+            self.handed_over += 1
+            return
         try:
             self._items.put_nowait((queue_name, func, args, job_options))
         except queue_module.Full:
@@ -137,10 +145,7 @@ class BackgroundEnqueuer:
         while True:
             queue_name, func, args, job_options = self._items.get()
             try:
-                if jobs_run_inline():
-                    func(*args)
-                else:
-                    self._queue(queue_name).enqueue(func, args=args, **job_options)
+                self._queue(queue_name).enqueue(func, args=args, **job_options)
                 self.handed_over += 1
             except Exception as error:
                 self.failed += 1
@@ -150,11 +155,6 @@ class BackgroundEnqueuer:
                     type(error).__name__,
                 )
             finally:
-                if jobs_run_inline():
-                    from django.db import connections
-
-                    # This thread's connections: nobody else would ever close them.
-                    connections.close_all()
                 self._items.task_done()
 
     def drain(self, timeout: float = 5.0) -> None:
@@ -168,20 +168,3 @@ class BackgroundEnqueuer:
 
 background_enqueuer = BackgroundEnqueuer()
 os.register_at_fork(after_in_child=background_enqueuer._init_state)
-
-
-def schedule_every(
-    queue_name: str, func: Callable[..., Any], *, seconds: int, job_id: str
-) -> None:
-    """Put ``func`` on RQ's scheduler to run in ``seconds``, once (a fixed job id).
-
-    A periodic job calls this again at its end. Needs a worker started with
-    ``--with-scheduler``.
-    """
-    from datetime import timedelta
-
-    queue = get_queue(queue_name)
-    registry = queue.scheduled_job_registry
-    if job_id in registry.get_job_ids():
-        registry.remove(job_id, delete_job=True)
-    queue.enqueue_in(timedelta(seconds=seconds), func, job_id=job_id, result_ttl=0)

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "django_rq",
+    "fastship",
     "fastship.requestlog",
     "healthcheck",
     "shipping",
@@ -171,6 +172,24 @@ RQ_QUEUES = {
 # Jobs carry the request id of the request that enqueued them into their logs.
 RQ = {"COMMIT_MODE": "auto", "JOB_CLASS": "fastship.jobs.RequestBoundJob"}
 RQ_SHOW_ADMIN_LINK = True
+# Seconds between relay runs; a pending mail this old is handed over again.
+NOTIFICATION_RELAY_EVERY = env_int(
+    env, "NOTIFICATION_RELAY_EVERY", default=60, minimum=1
+)
+# Run by the worker (fastship/worker.py) every `every_seconds`, whatever became
+# of the last run, of the worker or of Redis's contents.
+FASTSHIP_PERIODIC_JOBS = [
+    {
+        "name": "notifications-relay",
+        "func": "shipping.services.notifications.relay_notifications_job",
+        "every_seconds": NOTIFICATION_RELAY_EVERY,
+    },
+    {
+        "name": "requestlog-prune",
+        "func": "fastship.requestlog.pruning.prune_request_logs_job",
+        "every_seconds": 24 * 3600,
+    },
+]
 
 if FASTSHIP_REDIS is not None:
     CACHES = {
@@ -296,6 +315,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # An SMTP server that stops answering must not hold a worker forever.
 EMAIL_TIMEOUT = env_int(env, "EMAIL_TIMEOUT", default=10, minimum=1)
+# Seconds a mail may stay claimed ("sending") before it needs an operator:
+# past this, it may or may not have been sent, and is never sent again alone.
+NOTIFICATION_SEND_LEASE = env_int(
+    env, "NOTIFICATION_SEND_LEASE", default=300, minimum=EMAIL_TIMEOUT * 3
+)
 
 # --- health ---------------------------------------------------------------------
 

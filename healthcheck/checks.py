@@ -151,6 +151,7 @@ class QueuesCheck(ReadinessCheck):
 def registered_checks() -> list[ReadinessCheck]:
     """Return the readiness checks, built from settings: the one registration point."""
     from fastship.requestlog.health import RequestLogShipperCheck
+    from shipping.health import OutboxCheck
 
     timeout = settings.HEALTH_CHECK_TIMEOUT
     return [
@@ -159,4 +160,5 @@ def registered_checks() -> list[ReadinessCheck]:
         RedisCheck(timeout=timeout),
         QueuesCheck(timeout=timeout),
         RequestLogShipperCheck(timeout=timeout),
+        OutboxCheck(timeout=timeout),
     ]

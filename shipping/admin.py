@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shipping.models import (
@@ -153,7 +154,11 @@ class ReviewAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """The outbox, read-only: what was sent, what is pending, what failed."""
+    """The outbox, read-only: what was sent, what is pending, what needs a person.
+
+    A row left ``sending`` past its lease may or may not have been delivered;
+    the only way it is sent again is the "re-send" action below.
+    """
 
     list_display = (
         "kind",
@@ -162,9 +167,11 @@ class NotificationAdmin(admin.ModelAdmin):
         "attempts",
         "last_error",
         "created_at",
+        "claimed_at",
         "sent_at",
     )
     list_filter = ("state", "kind")
+    actions = ("resend",)
     search_fields = ("recipient",)
     exclude = ("context",)  # may hold a delivery code until sent
 
@@ -173,3 +180,15 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.action(description="Re-send selected 'sending' mails (may duplicate one)")
+    def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        from shipping.services.notifications import notifications_resend
+
+        count = notifications_resend(
+            notification_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(
+            request,
+            f"{count} mail(s) handed over again; rows not 'sending' were left alone.",
+        )

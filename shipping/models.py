@@ -323,6 +323,10 @@ class Notification(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending"
+        # Claimed (committed) before the mail server is spoken to: a row left
+        # here past its lease may have been sent, and is never sent again
+        # automatically (an operator re-sends it from the admin).
+        SENDING = "sending"
         SENT = "sent"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -335,6 +339,7 @@ class Notification(models.Model):
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     handed_over_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import smtplib
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError, connection, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -69,44 +74,171 @@ def send_notification_job(notification_id: int) -> bool:
     return notification_send(notification_id=notification_id)
 
 
-def notification_send(*, notification_id: int) -> bool:
-    """Send a pending outbox email once; return False if it was already sent.
+class EmailNotSent(Exception):
+    """The mail server proved it did not take the message: safe to try again."""
 
-    The row stays locked while the mail goes out, so a duplicate job (the relay
-    racing a retry) waits, then finds it sent and does nothing.
+
+# Errors smtplib raises before the server took the message (refused sender or
+# recipients, a refused DATA, a bad greeting): nothing was delivered.
+_NOT_SENT_ERRORS = (
+    smtplib.SMTPHeloError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+)
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send a pending outbox email at most once; return False if it was not due.
+
+    The row is claimed (``sending``, committed) before the mail server is
+    spoken to, and marked ``sent`` after. An error that proves nothing was
+    sent (no connection, a refusal before the message was taken) puts it back
+    to ``pending`` and raises, so RQ retries with backoff. Any other outcome
+    (a timeout after the message went out, a crash, a database that will not
+    take the result) leaves it ``sending``: never sent again automatically.
     """
-    failure: Exception | None = None
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update().filter(pk=notification_id).first()
-        )
-        if notification is None or notification.state == Notification.State.SENT:
-            return False
-        notification.attempts += 1
-        try:
-            build_email(notification).send()
-        except Exception as error:
-            notification.last_error = type(error).__name__[:200]
-            notification.save(update_fields=["attempts", "last_error"])
-            failure = error
-        else:
-            notification.state = Notification.State.SENT
-            notification.sent_at = timezone.now()
-            notification.context = {
-                key: value
-                for key, value in notification.context.items()
-                if key not in SECRET_CONTEXT_KEYS
-            }
-            notification.save(update_fields=["attempts", "state", "sent_at", "context"])
-    if failure is not None:
+    notification = notification_claim(notification_id=notification_id)
+    if notification is None:
+        return False
+    try:
+        email_deliver(build_email(notification))
+    except EmailNotSent as error:
+        reason = type(error.__cause__ or error).__name__[:200]
+        Notification.objects.filter(
+            pk=notification_id, state=Notification.State.SENDING
+        ).update(state=Notification.State.PENDING, last_error=reason)
         logger.warning(
-            "notification %s (%s) not sent: %s",
+            "notification %s (%s) not sent, retrying later: %s",
             notification_id,
             notification.kind,
-            type(failure).__name__,
+            reason,
         )
-        raise NotificationNotSent(type(failure).__name__) from failure
+        raise NotificationNotSent(reason) from error
+    except Exception as error:
+        reason = type(error).__name__[:200]
+        with contextlib.suppress(DatabaseError):
+            Notification.objects.filter(pk=notification_id).update(last_error=reason)
+        logger.error(
+            "notification %s (%s) may or may not have been sent (%s): left "
+            "'sending' for an operator, never sent again automatically",
+            notification_id,
+            notification.kind,
+            reason,
+        )
+        return False
+    notification_mark_sent(notification=notification)
     return True
+
+
+def notification_claim(*, notification_id: int) -> Notification | None:
+    """Move a pending row to ``sending`` and commit; None if it is not pending."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .filter(pk=notification_id, state=Notification.State.PENDING)
+            .first()
+        )
+        if notification is None:
+            return None
+        notification.state = Notification.State.SENDING
+        notification.claimed_at = timezone.now()
+        notification.attempts += 1
+        notification.save(update_fields=["state", "claimed_at", "attempts"])
+    return notification
+
+
+def notification_mark_sent(
+    *, notification: Notification, retry_delays: tuple[float, ...] = (0.5, 1, 2, 4, 8)
+) -> None:
+    """Record a sent mail; a database fault is retried for about 15 s.
+
+    The mail is out: if the result cannot be stored, the row stays
+    ``sending`` (attention needed), which is the price of never sending twice.
+    """
+    context = {
+        key: value
+        for key, value in notification.context.items()
+        if key not in SECRET_CONTEXT_KEYS
+    }
+    for delay in (*retry_delays, None):
+        try:
+            Notification.objects.filter(pk=notification.pk).update(
+                state=Notification.State.SENT,
+                sent_at=timezone.now(),
+                context=context,
+                last_error="",
+            )
+            return
+        except DatabaseError as error:
+            if delay is None:
+                logger.error(
+                    "notification %s sent, but its row could not be marked (%s)",
+                    notification.pk,
+                    type(error).__name__,
+                )
+                raise
+            connection.close()  # the next try reconnects
+            time.sleep(delay)
+
+
+def email_deliver(message: EmailMultiAlternatives) -> None:
+    """Send ``message`` on a connection of its own; :class:`EmailNotSent` if refused.
+
+    Opening the connection (connect, greeting, TLS, login) is separate from
+    sending, so a failure there proves the message was not sent.
+    """
+    backend = get_connection()
+    try:
+        backend.open()
+    except Exception as error:
+        raise EmailNotSent("could not connect to the mail server") from error
+    try:
+        backend.send_messages([message])
+    except _NOT_SENT_ERRORS as error:
+        raise EmailNotSent("the mail server refused the message") from error
+    finally:
+        with contextlib.suppress(Exception):  # the message was taken already
+            backend.close()
+
+
+def notification_message_id(notification: Notification) -> str:
+    """Return the Message-ID of ``notification``'s mail, the same on every try."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(" >") or "fastship"
+    stamp = int(notification.created_at.timestamp())
+    return f"<notification-{notification.pk}.{stamp}@{domain}>"
+
+
+def notifications_needing_attention() -> QuerySet[Notification]:
+    """Rows claimed longer than the lease ago without a result: maybe sent."""
+    cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SEND_LEASE)
+    return Notification.objects.filter(
+        state=Notification.State.SENDING, claimed_at__lt=cutoff
+    )
+
+
+def notifications_resend(*, notification_ids: list[int]) -> int:
+    """Put ``sending`` rows back to pending and hand them over (an operator's call)."""
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update()
+            .filter(pk__in=notification_ids, state=Notification.State.SENDING)
+            .values_list("pk", flat=True)
+        )
+        Notification.objects.filter(pk__in=ids).update(
+            state=Notification.State.PENDING, claimed_at=None
+        )
+        for notification_id in ids:
+            transaction.on_commit(
+                functools.partial(
+                    background_enqueuer.submit,
+                    "emails",
+                    send_notification_job,
+                    notification_id,
+                    **_job_options(),
+                )
+            )
+    return len(ids)
 
 
 def build_email(notification: Notification) -> EmailMultiAlternatives:
@@ -118,6 +250,7 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
         body=render_to_string(f"{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
+        headers={"Message-ID": notification_message_id(notification)},
     )
     message.attach_alternative(
         render_to_string(f"{template}.html", context), "text/html"
@@ -146,19 +279,6 @@ def notifications_relay(*, older_than_seconds: int = 60, limit: int = 500) -> in
     return len(ids)
 
 
-RELAY_JOB_ID = "notifications-relay"
-RELAY_EVERY_SECONDS = 60
-
-
-def relay_notifications_periodically() -> int:
-    """RQ job: relay pending notifications, then schedule itself again."""
-    from fastship.jobs import schedule_every
-
-    relayed = notifications_relay()
-    schedule_every(
-        "default",
-        relay_notifications_periodically,
-        seconds=RELAY_EVERY_SECONDS,
-        job_id=RELAY_JOB_ID,
-    )
-    return relayed
+def relay_notifications_job() -> int:
+    """Periodic job (``FASTSHIP_PERIODIC_JOBS``): relay what the hand-over missed."""
+    return notifications_relay(older_than_seconds=settings.NOTIFICATION_RELAY_EVERY)

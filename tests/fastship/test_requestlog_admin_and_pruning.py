@@ -68,17 +68,3 @@ def test_prune_deletes_only_old_records(capsys):
     assert "deleted 3" in capsys.readouterr().out
     assert list(RequestLog.objects.values_list("pk", flat=True)) == [recent.pk]
     assert not RequestLog.objects.filter(pk__in=[log.pk for log in old]).exists()
-
-
-@pytest.mark.redis
-@pytest.mark.django_db
-def test_prune_can_be_scheduled_once(shared_redis):
-    """--schedule puts one daily pruning job on the scheduler, never two."""
-    from fastship.jobs import get_queue
-    from fastship.requestlog.pruning import PRUNE_JOB_ID
-
-    registry = get_queue("default").scheduled_job_registry
-    call_command("prune_request_logs", "--schedule")
-    call_command("prune_request_logs", "--schedule")
-    assert registry.get_job_ids().count(PRUNE_JOB_ID) == 1
-    registry.remove(PRUNE_JOB_ID, delete_job=True)

@@ -88,19 +88,13 @@ def test_duplicate_jobs_send_once(smtp, run_jobs):
     assert "secret_link" not in notification.context  # the link is wiped once sent
 
 
-def test_relay_command_and_schedule(smtp, run_jobs, capsys):
-    """`relay_notifications` enqueues pending mail; --schedule repeats it."""
+def test_relay_command(smtp, run_jobs, capsys):
+    """`relay_notifications` enqueues mail that is still pending."""
     from django.core.management import call_command
-
-    from fastship.jobs import get_queue
-    from shipping.services.notifications import RELAY_JOB_ID
 
     seller_make(email="later@example.com")  # its mail was handed over already
     Notification.objects.update(state="pending")  # as if the hand-over had failed
-    call_command("relay_notifications", "--older-than", "0", "--schedule")
+    call_command("relay_notifications", "--older-than", "0")
     assert "relayed 1" in capsys.readouterr().out
     run_jobs()
     assert len(smtp.to("later@example.com")) == 1
-    registry = get_queue("default").scheduled_job_registry
-    assert RELAY_JOB_ID in registry.get_job_ids()
-    registry.remove(RELAY_JOB_ID, delete_job=True)

@@ -7,8 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fastship.jobs import jobs_run_inline
-from fastship.requestlog.pruning import request_logs_prune, schedule_daily_pruning
+from fastship.requestlog.pruning import request_logs_prune
 
 
 class Command(BaseCommand):
@@ -21,11 +20,6 @@ class Command(BaseCommand):
             default=None,
             help="default: REQUEST_LOG_RETENTION_DAYS",
         )
-        parser.add_argument(
-            "--schedule",
-            action="store_true",
-            help="also schedule a daily pruning job on the RQ scheduler",
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["older_than_days"] or settings.REQUEST_LOG_RETENTION_DAYS
@@ -33,8 +27,3 @@ class Command(BaseCommand):
             raise CommandError("--older-than-days must be at least 1")
         deleted = request_logs_prune(older_than_days=days)
         self.stdout.write(f"deleted {deleted} request logs older than {days} days")
-        if options["schedule"]:
-            if jobs_run_inline():
-                raise CommandError("--schedule needs Redis (REDIS_URL)")
-            schedule_daily_pruning()
-            self.stdout.write("daily pruning scheduled (worker needs --with-scheduler)")

@@ -1,0 +1,33 @@
+"""``manage.py run_worker``: the RQ worker for every queue, restarted after faults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from fastship.jobs import QUEUE_NAMES, jobs_run_inline
+from fastship.worker import worker_run_forever
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the RQ worker (with its scheduler and the periodic jobs) on every "
+        "queue; a Redis fault restarts it with backoff instead of ending it."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "queues",
+            nargs="*",
+            default=["emails", "default", "request_logs"],
+            help="in priority order (default: emails default request_logs)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if jobs_run_inline():
+            raise CommandError("a worker needs Redis (REDIS_URL): jobs run inline")
+        unknown = sorted(set(options["queues"]) - set(QUEUE_NAMES))
+        if unknown:
+            raise CommandError(f"unknown queue(s): {', '.join(unknown)}")
+        worker_run_forever(options["queues"])

@@ -1,0 +1,227 @@
+"""The background path under Redis faults: a real worker, Redis, SMTP and PostgreSQL.
+
+The worker is started the way ``docker/entrypoint.sh worker`` starts it, on a
+``redis-server`` of the test's own that is hung (SIGSTOP), killed and started
+again empty while mail is being recorded. Every mail must arrive exactly once,
+with no command run by hand.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.db import transaction
+from redis import Redis
+
+from fastship.env import RedisConfig
+from shipping.models import Notification
+from tests.servers import (
+    PROJECT_DIR,
+    PrivateRedis,
+    ServerProcess,
+    free_port,
+    private_redis,
+    server_env,
+)
+from tests.shipping.conftest import Mailbox
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
+
+RELAY_EVERY = 3  # seconds: the relay period the worker is started with
+_numbers = itertools.count()
+
+
+@contextmanager
+def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+def start_worker(redis: PrivateRedis, smtp_port: int) -> ServerProcess:
+    """Start ``docker/entrypoint.sh worker`` against the test's Redis and database."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    env = server_env(
+        PYTHON=sys.executable,
+        DATABASE_URL=(
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+            f"/{database['NAME']}"
+        ),
+        POSTGRES_HOST=None,
+        REDIS_URL=redis.url(),
+        REDIS_HOST=None,
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        EMAIL_USE_TLS="0",
+        NOTIFICATION_RELAY_EVERY=str(RELAY_EVERY),
+    )
+    entrypoint = str(PROJECT_DIR / "docker/entrypoint.sh")
+    return ServerProcess(["sh", entrypoint, "worker"], env)
+
+
+@pytest.fixture
+def app_on(settings) -> Iterator[Callable[[PrivateRedis], None]]:
+    """Point this process's hand-over (as the API's) at a private Redis."""
+    from fastship.jobs import background_enqueuer
+    from fastship.redis import reset_shared_client
+
+    def point(redis: PrivateRedis) -> None:
+        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
+        reset_shared_client()
+        background_enqueuer._init_state()
+
+    yield point
+    background_enqueuer.drain()
+    background_enqueuer._init_state()
+    reset_shared_client()
+
+
+def record_mails(count: int) -> list[str]:
+    """Record ``count`` mails as the API does (outbox row, hand-over after commit)."""
+    from shipping.services.notifications import notification_queue
+
+    recipients = []
+    for _ in range(count):
+        recipient = f"r{next(_numbers)}@example.com"
+        with transaction.atomic():
+            notification_queue(
+                kind=Notification.Kind.CANCELLED,
+                recipient=recipient,
+                context={"tracking_code": "T", "content": "c", "tracking_url": "u"},
+            )
+        recipients.append(recipient)
+    return recipients
+
+
+def wait_until(condition: Callable[[], bool], *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.25)
+    return condition()
+
+
+def all_sent(mailbox: Mailbox, recipients: list[str]) -> Callable[[], bool]:
+    return lambda: all(mailbox.to(recipient) for recipient in recipients)
+
+
+def assert_each_exactly_once(mailbox: Mailbox, recipients: list[str]) -> None:
+    counts = {recipient: len(mailbox.to(recipient)) for recipient in recipients}
+    assert counts == dict.fromkeys(recipients, 1)
+    assert set(
+        Notification.objects.filter(recipient__in=recipients).values_list(
+            "state", flat=True
+        )
+    ) == {Notification.State.SENT}
+
+
+def registered_workers(redis: PrivateRedis) -> int:
+    from rq import Worker
+
+    try:
+        return Worker.count(connection=Redis(port=redis.port, socket_timeout=1))
+    except OSError:
+        return 0
+
+
+def stop_worker(worker: ServerProcess) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.stop()
+
+
+# Generous: two relay periods plus a worker restart, on a busy machine.
+DEADLINE = 60
+
+
+def test_every_mail_arrives_once_through_a_redis_hang_and_an_empty_restart(app_on):
+    """Redis hung 30 s, then killed and started empty: all mail, once, unattended."""
+    with private_redis() as redis, smtp_mailbox() as (mailbox, smtp_port):
+        app_on(redis)
+        worker = start_worker(redis, smtp_port)
+        try:
+            before = record_mails(5)
+            assert wait_until(all_sent(mailbox, before), seconds=DEADLINE), (
+                worker.output
+            )
+
+            redis.pause()
+            during_hang = record_mails(5)
+            time.sleep(30)
+            redis.resume()
+            after_hang = record_mails(5)
+            hang = during_hang + after_hang
+            assert wait_until(all_sent(mailbox, hang), seconds=DEADLINE), worker.output
+
+            redis.kill()
+            during_outage = record_mails(5)
+            redis.start()  # empty: the queues, the schedule, the worker's entry
+            after_restart = record_mails(5)
+            outage = during_outage + after_restart
+            assert wait_until(all_sent(mailbox, outage), seconds=DEADLINE), (
+                worker.output
+            )
+            assert wait_until(lambda: registered_workers(redis) >= 1, seconds=20)
+
+            time.sleep(2 * RELAY_EVERY)  # a late duplicate would show here
+            assert_each_exactly_once(mailbox, before + hang + outage)
+            assert worker.poll() is None, "the worker must survive, not exit"
+        finally:
+            stop_worker(worker)
+
+
+def test_relay_and_scheduler_outlive_a_killed_worker(app_on):
+    """After a worker SIGKILL its replacement relays and holds the scheduler lock."""
+    with private_redis() as redis, smtp_mailbox() as (mailbox, smtp_port):
+        app_on(redis)
+        first = start_worker(redis, smtp_port)
+        client = Redis(port=redis.port, socket_timeout=2)
+        try:
+            assert wait_until(
+                lambda: client.exists("rq:scheduler-lock:emails") == 1, seconds=30
+            ), first.output
+            first_owner = client.get("rq:scheduler-lock:emails")
+        finally:
+            stop_worker(first)  # SIGKILL: no clean-up, the lock stays behind
+        killed_at = time.monotonic()
+        second = start_worker(redis, smtp_port)
+        try:
+            # Mail whose hand-over was lost: only the periodic relay sends it.
+            lost = [f"lost{next(_numbers)}@example.com" for _ in range(5)]
+            for recipient in lost:
+                Notification.objects.create(
+                    kind=Notification.Kind.CANCELLED, recipient=recipient, context={}
+                )
+            assert wait_until(all_sent(mailbox, lost), seconds=DEADLINE), second.output
+            assert_each_exactly_once(mailbox, lost)
+
+            def second_holds_lock() -> bool:
+                owner = client.get("rq:scheduler-lock:emails")
+                return owner is not None and owner != first_owner
+
+            # The dead worker's lock expires about 61 s after its last beat.
+            assert wait_until(second_holds_lock, seconds=120), second.output
+            assert time.monotonic() - killed_at < 120
+        finally:
+            stop_worker(second)
