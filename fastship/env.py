@@ -94,7 +94,7 @@ class DatabaseTimeouts:
     pool: bool = False
     pool_min_size: int = 1
     pool_max_size: int = 10
-    pool_timeout_seconds: float = 5.0
+    pool_timeout_seconds: float = 0.8
 
 
 def database_config(
@@ -128,7 +128,10 @@ def database_config(
         }
     else:
         config["CONN_MAX_AGE"] = 60
-        config["CONN_HEALTH_CHECKS"] = True
+    # With the pool, Django then passes psycopg_pool's check_connection: a
+    # connection the server closed (a restart, pg_terminate_backend) is found
+    # out and replaced before a request gets it.
+    config["CONN_HEALTH_CHECKS"] = True
     return config
 
 

@@ -143,7 +143,7 @@ DATABASE_TIMEOUTS = DatabaseTimeouts(
     pool=env_bool(env, "DATABASE_POOL", default=env.get("FASTSHIP_ASGI") == "1"),
     pool_max_size=env_int(env, "DATABASE_POOL_MAX_SIZE", default=10, minimum=1),
     pool_timeout_seconds=env_float(
-        env, "DATABASE_POOL_TIMEOUT", default=5.0, minimum=0.1
+        env, "DATABASE_POOL_TIMEOUT", default=0.8, minimum=0.1
     ),
 )
 DATABASES = {
@@ -160,6 +160,12 @@ FASTSHIP_REDIS_TIMEOUTS = RedisTimeouts(
     connect_seconds=env_float(env, "REDIS_CONNECT_TIMEOUT", default=1.0, minimum=0.01),
     socket_seconds=env_float(env, "REDIS_SOCKET_TIMEOUT", default=1.0, minimum=0.01),
     retries=env_int(env, "REDIS_RETRIES", default=1, minimum=0),
+)
+# The throttles' client: a hung Redis may cost a login 0.2 s, never seconds.
+THROTTLE_REDIS_TIMEOUTS = RedisTimeouts(
+    connect_seconds=env_float(env, "THROTTLE_REDIS_TIMEOUT", default=0.2, minimum=0.01),
+    socket_seconds=env_float(env, "THROTTLE_REDIS_TIMEOUT", default=0.2, minimum=0.01),
+    retries=0,
 )
 RQ_JOB_TIMEOUT = env_int(env, "RQ_JOB_TIMEOUT", default=60, minimum=1)
 RQ_QUEUES = {
@@ -198,10 +204,23 @@ if FASTSHIP_REDIS is not None:
             "LOCATION": FASTSHIP_REDIS.url,
             "OPTIONS": client_options(FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS),
             "KEY_PREFIX": "fastship",
-        }
+        },
+        # The throttles' counters: a request must never wait long on them.
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": FASTSHIP_REDIS.url,
+            "OPTIONS": client_options(FASTSHIP_REDIS, THROTTLE_REDIS_TIMEOUTS),
+            "KEY_PREFIX": "fastship",
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+        },
+    }
 
 # --- auth -----------------------------------------------------------------------
 
@@ -361,6 +380,11 @@ REQUEST_LOG_BREAKER_RESET_SECONDS = env_float(
 # Longest wait at process exit to ship what is buffered (the rest goes to stdout).
 REQUEST_LOG_EXIT_FLUSH_SECONDS = env_float(
     env, "REQUEST_LOG_EXIT_FLUSH_SECONDS", default=2.0, minimum=0.0
+)
+# Seconds an enqueued batch may wait for the worker to confirm it stored it;
+# then it is written to the stdout fallback as well (never lost, maybe twice).
+REQUEST_LOG_CONFIRM_SECONDS = env_float(
+    env, "REQUEST_LOG_CONFIRM_SECONDS", default=120.0, minimum=1.0
 )
 # Share of 2xx/3xx responses kept (0..1); 4xx, 5xx and slow requests always are.
 REQUEST_LOG_SAMPLE_RATE = env_float(

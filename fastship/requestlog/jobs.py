@@ -18,4 +18,16 @@ def store_request_logs(records: list[dict[str, Any]]) -> int:
         values["started_at"] = datetime.fromisoformat(values["started_at"])
         rows.append(RequestLog(**values))
     RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
+    acknowledge_stored()
     return len(rows)
+
+
+def acknowledge_stored() -> None:
+    """Tell the shipper that enqueued this job that its batch is stored."""
+    from rq import get_current_job
+
+    from fastship.requestlog.shipper import ACK_KEY_PREFIX, ACK_SECONDS
+
+    job = get_current_job()
+    if job is not None:  # None when called inline, without RQ
+        job.connection.set(f"{ACK_KEY_PREFIX}{job.id}", 1, ex=ACK_SECONDS)

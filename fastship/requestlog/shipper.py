@@ -5,8 +5,14 @@ drops the record and counts it). One daemon thread per process takes batches
 (by size or time, whichever first) and enqueues one RQ job per batch through a
 Redis client of its own with short timeouts and no retries. After repeated
 failures a circuit breaker opens for a while; batches that fail, or meet an
-open breaker, are written to stdout as JSON lines and counted. The counters
-always add up: ``buffered = shipped + dropped + fallback_written + pending``.
+open breaker, are written to stdout as JSON lines and counted.
+
+An enqueued batch still counts as pending until the worker confirms it stored
+it (a short-lived acknowledgement key). A batch whose job vanished (Redis
+restarted empty) is enqueued again (the insert is idempotent by record id);
+one that failed for good, or is unconfirmed after ``confirm_seconds``, goes to
+the fallback. The counters always add up:
+``buffered = stored + dropped + fallback_written + pending``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,21 @@ logger = logging.getLogger(__name__)
 fallback_logger = logging.getLogger("fastship.requestlog.fallback")
 
 Record = dict[str, Any]
-Sender = Callable[[list[Record]], None]
+# A sender stores a batch (returns None) or hands it on (returns a receipt that
+# a confirmer later reports on).
+Sender = Callable[[list[Record]], "str | None"]
+# Receipts → "stored", "failed", "missing" or "waiting".
+Confirmer = Callable[[list[str]], dict[str, str]]
+MAX_RESENDS = 3
+
+
+@dataclass
+class InFlight:
+    """A batch handed on and not yet confirmed stored."""
+
+    batch: list[Record]
+    sent_at: float
+    resends: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,8 @@ class ShipperConfig:
     breaker_threshold: int = 3
     breaker_reset_seconds: float = 30.0
     exit_flush_seconds: float = 2.0
+    confirm_interval: float = 1.0
+    confirm_seconds: float = 120.0
 
 
 def write_fallback(records: list[Record]) -> None:
@@ -61,11 +83,13 @@ class RequestLogShipper:
         config: ShipperConfig,
         *,
         send: Sender,
+        confirm: Confirmer | None = None,
         fallback: Callable[[list[Record]], None] = write_fallback,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self._send = send
+        self._confirm = confirm
         self._fallback = fallback
         self._clock = clock
         self._init_state()
@@ -80,8 +104,11 @@ class RequestLogShipper:
             self.config.breaker_reset_seconds,
             self._clock,
         )
+        self._in_flight: dict[str, InFlight] = {}
+        self._last_confirm = 0.0
         self.buffered = 0
-        self.shipped = 0
+        self.stored = 0
+        self.resent_batches = 0
         self.dropped = 0
         self.fallback_written = 0
         self.pending = 0
@@ -122,10 +149,15 @@ class RequestLogShipper:
     # --- the shipper thread ------------------------------------------------------
 
     def _next_batch(self) -> list[Record] | None:
-        """Wait for a batch (size or time, whichever first); None when stopping."""
+        """Wait for a batch (size or time, whichever first); None when stopping.
+
+        An empty list means "nothing yet": time to confirm what is in flight.
+        """
         with self._cond:
             while not self._records and not self._stopping:
-                self._cond.wait()
+                wake_after = self.config.confirm_interval if self._in_flight else None
+                if not self._cond.wait(wake_after):
+                    return []
             if not self._records:
                 return None
             first_seen = time.monotonic()
@@ -140,15 +172,21 @@ class RequestLogShipper:
     def _run(self) -> None:
         while True:
             batch = self._next_batch()
+            if batch:
+                self.ship(batch)
+            if self._clock() - self._last_confirm >= self.config.confirm_interval:
+                self.confirm_in_flight()
             if batch is None:
                 return
-            self.ship(batch)
 
     def ship(self, batch: list[Record]) -> None:
         """Send one batch, or write it to the fallback log; count either way."""
+        self._ship(batch, resends=0)
+
+    def _ship(self, batch: list[Record], *, resends: int) -> None:
         if self.breaker.allow():
             try:
-                self._send(batch)
+                receipt = self._send(batch)
             except Exception as error:
                 opened_before = self.breaker.times_opened
                 self.breaker.record_failure()
@@ -165,10 +203,19 @@ class RequestLogShipper:
             else:
                 self.breaker.record_success()
                 with self._cond:
-                    self.shipped += len(batch)
-                    self.pending -= len(batch)
                     self.batches_shipped += 1
+                    if receipt is None or self._confirm is None:
+                        self.stored += len(batch)
+                        self.pending -= len(batch)
+                    else:
+                        self._in_flight[receipt] = InFlight(
+                            batch, self._clock(), resends
+                        )
                 return
+        self._write_fallback(batch)
+
+    def _write_fallback(self, batch: list[Record]) -> None:
+        """Write ``batch`` to the fallback log; count it there, or as dropped."""
         try:
             self._fallback(batch)
         except Exception:  # stdout itself failed: nothing else can take them
@@ -180,6 +227,38 @@ class RequestLogShipper:
         with self._cond:
             self.fallback_written += len(batch)
             self.pending -= len(batch)
+
+    def confirm_in_flight(self) -> None:
+        """Settle batches the worker stored, lost or failed; resend or fall back."""
+        self._last_confirm = self._clock()
+        with self._cond:
+            receipts = list(self._in_flight)
+        if not receipts or self._confirm is None:
+            return
+        try:
+            outcomes = self._confirm(receipts)
+        except Exception as error:  # Redis out: ask again later, within the window
+            self.last_error = type(error).__name__
+            outcomes = {}
+        now = self._clock()
+        for receipt in receipts:
+            outcome = outcomes.get(receipt, "waiting")
+            with self._cond:
+                entry = self._in_flight[receipt]
+                expired = now - entry.sent_at > self.config.confirm_seconds
+                if outcome == "stored":
+                    del self._in_flight[receipt]
+                    self.stored += len(entry.batch)
+                    self.pending -= len(entry.batch)
+                    continue
+                if outcome == "waiting" and not expired:
+                    continue
+                del self._in_flight[receipt]
+            if outcome == "missing" and entry.resends < MAX_RESENDS and not expired:
+                self.resent_batches += 1
+                self._ship(entry.batch, resends=entry.resends + 1)
+            else:
+                self._write_fallback(entry.batch)
 
     # --- exit ----------------------------------------------------------------------
 
@@ -194,11 +273,21 @@ class RequestLogShipper:
             self._stopping = True
             thread = self._thread
             self._cond.notify_all()
+        deadline = time.monotonic() + timeout
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        # What the worker has not confirmed yet: ask until the deadline, then
+        # the fallback takes the rest (possibly stored as well: never lost).
+        while self._in_flight and time.monotonic() < deadline:
+            self.confirm_in_flight()
+            if self._in_flight:
+                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
         with self._cond:
             leftover = list(self._records)
             self._records.clear()
+            for entry in self._in_flight.values():
+                leftover.extend(entry.batch)
+            self._in_flight.clear()
         if leftover:
             # The thread is stuck or never ran: the breaker decides nothing now.
             try:
@@ -217,10 +306,12 @@ class RequestLogShipper:
         with self._cond:
             return {
                 "buffered": self.buffered,
-                "shipped": self.shipped,
+                "stored": self.stored,
                 "dropped": self.dropped,
                 "fallbackWritten": self.fallback_written,
                 "pending": self.pending,
+                "inFlightBatches": len(self._in_flight),
+                "batchesResent": self.resent_batches,
                 "batchesShipped": self.batches_shipped,
                 "batchesFailed": self.batches_failed,
                 "breaker": self.breaker.state,
@@ -237,26 +328,38 @@ class RequestLogShipper:
 # --- the process-wide shipper ------------------------------------------------------
 
 
-def rq_sender(timeout: float) -> Sender:
-    """Return a sender enqueueing one job per batch through its own bounded client."""
+ACK_KEY_PREFIX = "fastship:requestlog:stored:"
+ACK_SECONDS = 600
+
+
+def rq_sender(timeout: float) -> tuple[Sender, Confirmer]:
+    """Return a sender enqueueing one job per batch, and its confirmer.
+
+    Both use one client of their own with bounded timeouts (rebuilt in a
+    forked child). The job sets an acknowledgement key once it stored the
+    batch; a job whose hash and acknowledgement are both gone was lost.
+    """
     from rq import Queue, Retry
 
     from fastship.requestlog.jobs import store_request_logs
 
-    clients: dict[int, Queue] = {}
+    queues: dict[int, Queue] = {}
 
-    def send(batch: list[Record]) -> None:
-        queue = clients.get(os.getpid())
-        if queue is None:
+    def queue() -> Queue:
+        existing = queues.get(os.getpid())
+        if existing is None:
             client = client_from_settings(
                 RedisTimeouts(
                     connect_seconds=timeout, socket_seconds=timeout, retries=0
                 )
             )
-            queue = Queue("request_logs", connection=client)
-            clients.clear()
-            clients[os.getpid()] = queue
-        queue.enqueue(
+            existing = Queue("request_logs", connection=client)
+            queues.clear()
+            queues[os.getpid()] = existing
+        return existing
+
+    def send(batch: list[Record]) -> str:
+        job = queue().enqueue(
             store_request_logs,
             args=(batch,),
             result_ttl=0,
@@ -265,11 +368,32 @@ def rq_sender(timeout: float) -> Sender:
             job_timeout=60,
             retry=Retry(max=3, interval=[10, 60, 300]),
         )
+        return str(job.id)
 
-    return send
+    def confirm(receipts: list[str]) -> dict[str, str]:
+        connection = queue().connection
+        with connection.pipeline(transaction=False) as pipeline:
+            for receipt in receipts:
+                pipeline.exists(f"{ACK_KEY_PREFIX}{receipt}")
+                pipeline.hget(f"rq:job:{receipt}", "status")
+            answers = pipeline.execute()
+        outcomes = {}
+        for index, receipt in enumerate(receipts):
+            acknowledged, status = answers[2 * index], answers[2 * index + 1]
+            if acknowledged:
+                outcomes[receipt] = "stored"
+            elif status is None:
+                outcomes[receipt] = "missing"
+            elif status in (b"failed", b"stopped", b"canceled"):
+                outcomes[receipt] = "failed"
+            else:
+                outcomes[receipt] = "waiting"
+        return outcomes
+
+    return send, confirm
 
 
-def inline_sender(batch: list[Record]) -> None:
+def inline_sender(batch: list[Record]) -> str | None:
     """Without Redis: store the batch from the shipper thread itself."""
     from django.db import connections
 
@@ -280,6 +404,7 @@ def inline_sender(batch: list[Record]) -> None:
     finally:
         # This thread's connections: nobody else would ever close them.
         connections.close_all()
+    return None
 
 
 _lock = threading.Lock()
@@ -297,6 +422,7 @@ def config_from_settings() -> ShipperConfig:
         breaker_threshold=settings.REQUEST_LOG_BREAKER_THRESHOLD,
         breaker_reset_seconds=settings.REQUEST_LOG_BREAKER_RESET_SECONDS,
         exit_flush_seconds=settings.REQUEST_LOG_EXIT_FLUSH_SECONDS,
+        confirm_seconds=settings.REQUEST_LOG_CONFIRM_SECONDS,
     )
 
 
@@ -309,12 +435,12 @@ def get_shipper() -> RequestLogShipper:
     with _lock:
         if not _shipper:
             config = config_from_settings()
-            send = (
-                inline_sender
-                if settings.FASTSHIP_REDIS is None
-                else rq_sender(config.enqueue_timeout)
-            )
-            _shipper.append(RequestLogShipper(config, send=send))
+            if settings.FASTSHIP_REDIS is None:
+                shipper = RequestLogShipper(config, send=inline_sender)
+            else:
+                send, confirm = rq_sender(config.enqueue_timeout)
+                shipper = RequestLogShipper(config, send=send, confirm=confirm)
+            _shipper.append(shipper)
             atexit.register(flush_shipper)
     return _shipper[0]
 

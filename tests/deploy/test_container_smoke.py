@@ -173,9 +173,13 @@ def test_entrypoint_serves_probes_and_stops_cleanly(image_root, settings, shared
     assert stop_seconds < STOP_TIMEOUT
     assert first_200 < 20
     shipped = [record for job in queue.get_jobs() for record in job.args[0]]
-    assert sorted(r["query_string"] for r in shipped if r["path"] == "/api/v1/") == [
-        f"n={n}" for n in range(5)
+    # Filtered: this process's own shipper may put its batches back in the queue.
+    ours = [
+        r["query_string"]
+        for r in shipped
+        if r["path"] == "/api/v1/" and r.get("query_string", "").startswith("n=")
     ]
+    assert sorted(ours) == [f"n={n}" for n in range(5)]
     if runuser:
         assert whoami.stdout.strip() == "nobody"  # not root, as in the image
     queue.empty()

@@ -104,7 +104,7 @@ class TestDatabaseConfig:
         assert config["NAME"] == str(SQLITE)
 
     def test_pool_is_bounded_with_a_timeout(self):
-        """Under ASGI the psycopg pool is bounded and waits at most its timeout."""
+        """Under ASGI the psycopg pool is bounded, waits at most its timeout, checks."""
         timeouts = DatabaseTimeouts(
             pool=True, pool_max_size=7, pool_timeout_seconds=2.5
         )
@@ -114,6 +114,7 @@ class TestDatabaseConfig:
             "max_size": 7,
             "timeout": 2.5,
         }
+        assert config["CONN_HEALTH_CHECKS"] is True
         assert config["CONN_MAX_AGE"] == 0
 
     def test_non_postgres_url_is_refused(self):

@@ -15,10 +15,7 @@ def record(number: int) -> dict:
 
 def adds_up(stats: dict) -> bool:
     return stats["buffered"] == (
-        stats["shipped"]
-        + stats["dropped"]
-        + stats["fallbackWritten"]
-        + stats["pending"]
+        stats["stored"] + stats["dropped"] + stats["fallbackWritten"] + stats["pending"]
     )
 
 
@@ -51,7 +48,7 @@ def test_batches_by_size_and_by_time():
     shipper = RequestLogShipper(config, send=sender, fallback=Recorder())
     for number in range(12):
         shipper.submit(record(number))
-    wait_until(lambda: shipper.stats()["shipped"] == 12)
+    wait_until(lambda: shipper.stats()["stored"] == 12)
     assert [len(batch) for batch in sender.batches] == [5, 5, 2]
     assert adds_up(shipper.stats())
     shipper.flush(1)
@@ -77,7 +74,7 @@ def test_full_buffer_drops_and_counts_without_waiting():
     assert elapsed < 0.5  # 100 submits never waited on the stuck sender
     release.set()
     wait_until(lambda: shipper.stats()["pending"] == 0)
-    assert shipper.stats()["shipped"] == 10
+    assert shipper.stats()["stored"] == 10
     shipper.flush(1)
 
 
@@ -133,7 +130,7 @@ def test_flush_ships_what_is_buffered_and_falls_back_on_a_stuck_sender():
     for number in range(7):
         shipper.submit(record(number))
     shipper.flush(2)
-    assert shipper.stats()["shipped"] == 7
+    assert shipper.stats()["stored"] == 7
 
     release = threading.Event()
     fallback = Recorder()

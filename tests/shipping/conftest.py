@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from fastship.jobs import background_enqueuer, get_queue, jobs_run_inline
@@ -92,8 +92,9 @@ def run_jobs():
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Throttle counters must not leak between tests."""
-    with contextlib.suppress(Exception):  # a dead Redis in a fault test is fine
-        cache.clear()
+    for alias in ("default", "throttle"):
+        with contextlib.suppress(Exception):  # a dead Redis in a fault test is fine
+            caches[alias].clear()
     from shipping.throttles import cache_breaker
 
     cache_breaker.record_success()
