@@ -1,0 +1,70 @@
+"""Periodic jobs are due by an expiring marker, whatever became of the last run."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from redis import Redis
+
+from fastship.env import RedisConfig
+from fastship.worker import PeriodicJob, periodic_jobs_enqueue_due
+from tests.servers import private_redis
+
+
+class FakeWorkerIdentity:
+    """What periodic_jobs_enqueue_due reads of a worker: its connection and name."""
+
+    def __init__(self, connection: Redis, name: str) -> None:
+        self.connection = connection
+        self.name = name
+
+
+@pytest.mark.redis
+def test_a_run_is_due_once_per_period_and_again_after_redis_empties(settings):
+    """Two workers enqueue one run per period; an emptied Redis makes it due at once."""
+    from fastship.redis import reset_shared_client
+
+    job = PeriodicJob(
+        name="t", func="fastship.worker.periodic_jobs_from_settings", every_seconds=3600
+    )
+    with private_redis() as redis:
+        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
+        reset_shared_client()
+        try:
+            connection = Redis(port=redis.port)
+            first = FakeWorkerIdentity(connection, "w1")
+            second = FakeWorkerIdentity(connection, "w2")
+            assert periodic_jobs_enqueue_due(first, [job]) == ["t"]
+            assert periodic_jobs_enqueue_due(second, [job]) == []
+            assert periodic_jobs_enqueue_due(first, [job]) == []
+            assert connection.llen("rq:queue:default") == 1
+            # The run is consumed (it may fail or vanish): the marker decides.
+            connection.delete("rq:queue:default")
+            assert periodic_jobs_enqueue_due(first, [job]) == []
+            redis.restart_empty()
+            connection = Redis(port=redis.port)
+            reset_shared_client()
+            assert periodic_jobs_enqueue_due(
+                FakeWorkerIdentity(connection, "w1"), [job]
+            ) == ["t"]
+        finally:
+            reset_shared_client()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_mode_sends_after_commit_in_the_request_thread(settings, mailoutbox):
+    """Without Redis the mail goes out right after commit, once, marked sent."""
+    from shipping.models import Notification
+    from shipping.services.notifications import notification_queue, notifications_relay
+
+    settings.FASTSHIP_REDIS = None
+    with transaction.atomic():
+        row = notification_queue(
+            kind=Notification.Kind.CANCELLED, recipient="inline@example.com", context={}
+        )
+        assert mailoutbox == []  # nothing before commit
+    row.refresh_from_db()
+    assert row.state == Notification.State.SENT
+    assert [m.to for m in mailoutbox] == [["inline@example.com"]]
+    assert notifications_relay(older_than_seconds=0) == 0
+    assert len(mailoutbox) == 1
