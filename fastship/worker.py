@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.module_loading import import_string
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker, worker_registration
 
@@ -58,19 +59,22 @@ def periodic_jobs_from_settings() -> list[PeriodicJob]:
     ]
 
 
-def periodic_jobs_enqueue_due(worker: Worker, jobs: list[PeriodicJob]) -> list[str]:
+def periodic_jobs_enqueue_due(
+    *, connection: Redis, owner: str, jobs: list[PeriodicJob]
+) -> list[str]:
     """Enqueue every job in ``jobs`` whose marker key expired; return their names.
+
+    ``owner`` (a worker's name) is stored in the marker, for whoever looks.
 
     The marker is set before the enqueue: two workers never both enqueue a
     run, and a crash in between skips one period rather than doubling it.
     """
     from fastship.jobs import get_queue
 
-    connection = worker.connection
     enqueued = []
     for job in jobs:
         key = f"{PERIODIC_KEY_PREFIX}{job.name}"
-        if not connection.set(key, worker.name, nx=True, ex=job.every_seconds):
+        if not connection.set(key, owner, nx=True, ex=job.every_seconds):
             continue
         get_queue(job.queue).enqueue(
             import_string(job.func),
@@ -110,7 +114,9 @@ class FastShipWorker(Worker):
         self.register_again_if_forgotten()
         self.restart_scheduler_if_dead()
         try:
-            enqueued = periodic_jobs_enqueue_due(self, self.periodic_jobs)
+            enqueued = periodic_jobs_enqueue_due(
+                connection=self.connection, owner=self.name, jobs=self.periodic_jobs
+            )
         except RedisError:
             raise  # RQ's loop reconnects with backoff, or worker_run_forever does
         except Exception:

@@ -10,12 +10,24 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def wait_until(
+    condition: Callable[[], bool], *, seconds: float, every: float = 0.05
+) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; return its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(every)
+    return condition()
 
 
 def free_port() -> int:

@@ -11,14 +11,6 @@ from fastship.worker import PeriodicJob, periodic_jobs_enqueue_due
 from tests.servers import private_redis
 
 
-class FakeWorkerIdentity:
-    """What periodic_jobs_enqueue_due reads of a worker: its connection and name."""
-
-    def __init__(self, connection: Redis, name: str) -> None:
-        self.connection = connection
-        self.name = name
-
-
 @pytest.mark.redis
 def test_a_run_is_due_once_per_period_and_again_after_redis_empties(settings):
     """Two workers enqueue one run per period; an emptied Redis makes it due at once."""
@@ -32,21 +24,23 @@ def test_a_run_is_due_once_per_period_and_again_after_redis_empties(settings):
         reset_shared_client()
         try:
             connection = Redis(port=redis.port)
-            first = FakeWorkerIdentity(connection, "w1")
-            second = FakeWorkerIdentity(connection, "w2")
-            assert periodic_jobs_enqueue_due(first, [job]) == ["t"]
-            assert periodic_jobs_enqueue_due(second, [job]) == []
-            assert periodic_jobs_enqueue_due(first, [job]) == []
+
+            def due(owner: str) -> list[str]:
+                return periodic_jobs_enqueue_due(
+                    connection=connection, owner=owner, jobs=[job]
+                )
+
+            assert due("w1") == ["t"]
+            assert due("w2") == []
+            assert due("w1") == []
             assert connection.llen("rq:queue:default") == 1
             # The run is consumed (it may fail or vanish): the marker decides.
             connection.delete("rq:queue:default")
-            assert periodic_jobs_enqueue_due(first, [job]) == []
+            assert due("w1") == []
             redis.restart_empty()
             connection = Redis(port=redis.port)
             reset_shared_client()
-            assert periodic_jobs_enqueue_due(
-                FakeWorkerIdentity(connection, "w1"), [job]
-            ) == ["t"]
+            assert due("w1") == ["t"]
         finally:
             reset_shared_client()
 

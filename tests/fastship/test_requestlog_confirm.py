@@ -7,7 +7,6 @@ counters match what the database holds.
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 
@@ -17,7 +16,7 @@ from rq import Queue, SimpleWorker
 from fastship.env import RedisConfig
 from fastship.requestlog.models import RequestLog
 from fastship.requestlog.shipper import RequestLogShipper, ShipperConfig, rq_sender
-from tests.servers import private_redis
+from tests.servers import private_redis, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 
@@ -38,15 +37,6 @@ def adds_up(stats: dict) -> bool:
     return stats["buffered"] == (
         stats["stored"] + stats["dropped"] + stats["fallbackWritten"] + stats["pending"]
     )
-
-
-def wait_until(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def shipper_on(settings, redis, **config) -> tuple[RequestLogShipper, list]:
@@ -80,12 +70,14 @@ def test_batches_lost_in_a_redis_restart_are_sent_again_and_counted(settings):
         records = [make_record() for _ in range(30)]
         for record in records:
             shipper.submit(record)
-        assert wait_until(lambda: shipper.stats()["inFlightBatches"] == 3)
+        assert wait_until(lambda: shipper.stats()["inFlightBatches"] == 3, seconds=20)
         assert shipper.stats()["stored"] == 0  # enqueued is not stored
         redis.restart_empty()  # the three jobs are gone
-        assert wait_until(lambda: shipper.stats()["batchesResent"] == 3)
+        assert wait_until(lambda: shipper.stats()["batchesResent"] == 3, seconds=20)
         drain(redis)
-        assert wait_until(lambda: shipper.stats()["pending"] == 0), shipper.stats()
+        assert wait_until(lambda: shipper.stats()["pending"] == 0, seconds=20), (
+            shipper.stats()
+        )
         stats = shipper.stats()
         shipper.flush(1)
     ids = {record["record_id"] for record in records}
@@ -101,7 +93,9 @@ def test_batches_never_confirmed_fall_back_to_stdout(settings):
         shipper, fallback = shipper_on(settings, redis, confirm_seconds=1.0)
         for _ in range(20):
             shipper.submit(make_record())
-        assert wait_until(lambda: shipper.stats()["pending"] == 0), shipper.stats()
+        assert wait_until(lambda: shipper.stats()["pending"] == 0, seconds=20), (
+            shipper.stats()
+        )
         stats = shipper.stats()
         shipper.flush(1)
     assert stats["stored"] == 0

@@ -29,6 +29,7 @@ from tests.servers import (
     free_port,
     private_redis,
     server_env,
+    wait_until,
 )
 from tests.shipping.conftest import Mailbox
 
@@ -111,15 +112,6 @@ def record_mails(count: int) -> list[str]:
             )
         recipients.append(recipient)
     return recipients
-
-
-def wait_until(condition: Callable[[], bool], *, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.25)
-    return condition()
 
 
 def all_sent(mailbox: Mailbox, recipients: list[str]) -> Callable[[], bool]:

@@ -59,14 +59,20 @@ def smtp(settings) -> Iterator[Mailbox]:
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
+    send_mail_to(settings, port)
+    yield mailbox
+    controller.stop()
+
+
+def send_mail_to(settings, port: int, *, timeout: int = 10) -> None:
+    """Point Django's SMTP backend at 127.0.0.1:``port``, plain, no login."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
+    settings.EMAIL_TIMEOUT = timeout
 
 
 @pytest.fixture

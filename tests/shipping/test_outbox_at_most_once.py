@@ -18,7 +18,7 @@ from shipping.services.notifications import (
     notifications_resend,
 )
 from tests.servers import free_port
-from tests.shipping.conftest import Mailbox
+from tests.shipping.conftest import Mailbox, send_mail_to
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +49,7 @@ def smtp_server(settings, mailbox: Mailbox | None, *, timeout: int = 10) -> Iter
     if mailbox is not None:
         controller = Controller(mailbox, hostname="127.0.0.1", port=port)
         controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = timeout
+    send_mail_to(settings, port, timeout=timeout)
     try:
         yield mailbox
     finally:
