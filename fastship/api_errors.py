@@ -47,6 +47,12 @@ def to_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, InvalidToken):
         # simplejwt explains itself in a nested dict; one plain error is clearer.
         return exceptions.AuthenticationFailed("The token is invalid or expired.")
+    if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(
+        exc.detail, dict
+    ):
+        # simplejwt's header errors ({"detail": ..., "code": ...}): one error.
+        message = exc.detail.get("detail", "Authentication failed.")
+        return exceptions.AuthenticationFailed(str(message))
     if isinstance(exc, OperationalError | InterfaceError):
         # Connection refused, connect or statement timeout, pool exhausted.
         return DatabaseUnavailable()

@@ -1,4 +1,4 @@
-"""A JSON parser that refuses oversized bodies with 413 before reading them whole."""
+"""A JSON parser: 413 for oversized bodies before reading them, 400 for deep nesting."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 
@@ -34,4 +34,8 @@ class LimitedJSONParser(JSONParser):
         data = stream.read(limit + 1)
         if len(data) > limit:
             raise RequestTooLarge()
-        return super().parse(io.BytesIO(data), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(data), media_type, parser_context)
+        except RecursionError:
+            # json's C decoder recurses once per nesting level.
+            raise ParseError("JSON parse error - nested too deeply.") from None

@@ -1,7 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from shipping import pages
 from shipping.apis import accounts, public, shipments
+from shipping.converters import TagNameConverter, TrackingCodeConverter
+
+register_converter(TrackingCodeConverter, "tracking_code")
+register_converter(TagNameConverter, "tag_name")
 
 api_urlpatterns = [
     path("sellers/", accounts.SellerCreateApi.as_view(), name="seller-create"),
@@ -45,17 +49,25 @@ api_urlpatterns = [
         name="shipment-tags",
     ),
     path(
-        "shipments/<uuid:shipment_id>/tags/<str:name>/",
+        "shipments/<uuid:shipment_id>/tags/<tag_name:name>/",
         shipments.ShipmentTagRemoveApi.as_view(),
         name="shipment-tag",
     ),
     path("tags/", public.TagListApi.as_view(), name="tags"),
-    path("track/<str:tracking_code>/", public.TrackingApi.as_view(), name="track"),
+    path(
+        "track/<tracking_code:tracking_code>/",
+        public.TrackingApi.as_view(),
+        name="track",
+    ),
     path("reviews/", public.ReviewCreateApi.as_view(), name="reviews"),
 ]
 
 page_urlpatterns = [
-    path("track/<str:tracking_code>/", pages.tracking_page, name="tracking-page"),
+    path(
+        "track/<tracking_code:tracking_code>/",
+        pages.tracking_page,
+        name="tracking-page",
+    ),
     path("review/<str:token>/", pages.review_page, name="review-page"),
     path(
         "reset-password/<str:token>/",

@@ -86,6 +86,43 @@ def test_malformed_json_and_wrong_media_type(client, seller_auth):
     assert Shipment.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/token/", b'{"email": ' + b"[" * 5_000),
+        ("/api/v1/shipments/", b'{"a": ' * 50_000 + b"1" + b"}" * 50_000),
+        ("/api/v1/reviews/", b"[" * 100_000 + b"]" * 100_000),
+    ],
+    ids=["open-arrays", "objects", "closed-arrays"],
+)
+def test_deep_nesting_is_400_parse_error(client, seller_auth, path, body):
+    """JSON nested past the parser's recursion limit is 400 parse_error, not 500."""
+    response = (
+        post_raw(client, body, seller_auth)
+        if "shipments" in path
+        else (client.generic("POST", path, body, content_type="application/json"))
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["errors"][0]["code"] == "parse_error"
+    assert Shipment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/track/%00/",
+        "/track/%00/",
+        "/api/v1/track/a%20b/",
+        "/api/v1/shipments/00000000-0000-0000-0000-000000000000/tags/%00/",
+    ],
+)
+def test_impossible_path_segments_are_404(client, seller_auth, path):
+    """A NUL byte or a character no code or tag has: 404, no query, no 500."""
+    method = "DELETE" if "/tags/" in path else "GET"
+    response = client.generic(method, path, **seller_auth)
+    assert response.status_code == 404
+
+
 def test_oversized_body_is_413(client, seller_auth, settings):
     """A body over the limit is refused with 413 before it is parsed."""
     body = json.dumps(
@@ -224,3 +261,27 @@ def test_listing_costs_constant_queries(client, seeded_tags):
         counts.append(len(queries))
     assert counts[0] == counts[1]
     assert counts[0] <= 4
+
+
+def test_a_bare_bearer_header_is_one_401_error(client):
+    """`Authorization: Bearer` without a token: 401 with a single error."""
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer")
+    assert response.status_code == 401
+    assert len(response.json()["errors"]) == 1
+    assert response.json()["errors"][0]["attr"] is None
+
+
+def test_refresh_token_of_a_deleted_user_is_401(client):
+    """A refresh token whose user is gone is invalid, not a server error."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    user = seller_make(email="gone@example.com").user
+    refresh = str(RefreshToken.for_user(user))
+    user.delete()
+    response = client.post(
+        "/api/v1/auth/token/refresh/",
+        {"refresh": refresh},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    assert len(response.json()["errors"]) == 1
