@@ -195,6 +195,11 @@ FASTSHIP_PERIODIC_JOBS = [
         "func": "fastship.requestlog.pruning.prune_request_logs_job",
         "every_seconds": 24 * 3600,
     },
+    {
+        "name": "expired-tokens-flush",
+        "func": "shipping.jobs.flush_expired_tokens_job",
+        "every_seconds": 24 * 3600,
+    },
 ]
 
 if FASTSHIP_REDIS is not None:

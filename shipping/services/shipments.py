@@ -226,6 +226,12 @@ def shipment_update(
         shipment = _shipment_for_partner(shipment_id=shipment_id, partner=partner)
         old = Status(shipment.status)
         new = Status(status) if status is not None else None
+        if old in FINISHED:
+            # Delivered and cancelled shipments are frozen, timeline included.
+            raise InvalidTransition(
+                f"A {old.value} shipment is finished and cannot change.",
+                attr="status",
+            )
         if new is not None and (old, new) not in PARTNER_TRANSITIONS:
             raise InvalidTransition(
                 f"A shipment cannot go from {old.value} to {new.value}.", attr="status"

@@ -62,3 +62,32 @@ def test_inline_mode_sends_after_commit_in_the_request_thread(settings, mailoutb
     assert [m.to for m in mailoutbox] == [["inline@example.com"]]
     assert notifications_relay(older_than_seconds=0) == 0
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_every_periodic_job_imports_and_the_token_flush_runs():
+    """Each FASTSHIP_PERIODIC_JOBS entry names a callable; the token flush works."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django.utils.module_loading import import_string
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+
+    from fastship.worker import periodic_jobs_from_settings
+    from shipping.jobs import flush_expired_tokens_job
+    from tests.factories import seller_make
+
+    names = {job.name for job in periodic_jobs_from_settings()}
+    assert names == {"notifications-relay", "requestlog-prune", "expired-tokens-flush"}
+    for job in periodic_jobs_from_settings():
+        assert callable(import_string(job.func))
+    user = seller_make(email="old-token@example.com").user
+    OutstandingToken.objects.create(
+        user=user,
+        jti="expired-jti",
+        token="x",
+        created_at=timezone.now() - timedelta(days=30),
+        expires_at=timezone.now() - timedelta(days=1),
+    )
+    flush_expired_tokens_job()
+    assert not OutstandingToken.objects.filter(jti="expired-jti").exists()

@@ -285,3 +285,39 @@ def test_refresh_token_of_a_deleted_user_is_401(client):
     )
     assert response.status_code == 401
     assert len(response.json()["errors"]) == 1
+
+
+@pytest.mark.parametrize("status", ["placed", "cancelled"])
+def test_a_real_status_outside_the_table_is_409(client, partner_world, status):
+    """PATCH to a real status that the table does not allow: 409 invalid_transition."""
+    auth, shipment = partner_world
+    response = client.patch(
+        f"/api/v1/shipments/{shipment.pk}/",
+        json.dumps({"status": status}),
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "invalid_transition"
+
+
+def test_a_finished_shipment_is_frozen(client, partner_world):
+    """Nothing of a delivered or cancelled shipment changes, its timeline included."""
+    from shipping.services.shipments import shipment_cancel
+
+    auth, shipment = partner_world
+    shipment_cancel(shipment_id=shipment.pk, seller=shipment.seller)
+    events_before = ShipmentEvent.objects.filter(shipment=shipment).count()
+    for body in (
+        {"description": "URGENT pay here"},
+        {"estimated_delivery": "2030-01-01T10:00:00Z"},
+    ):
+        response = client.patch(
+            f"/api/v1/shipments/{shipment.pk}/",
+            json.dumps(body),
+            content_type="application/json",
+            **auth,
+        )
+        assert response.status_code == 409, response.content
+        assert response.json()["errors"][0]["code"] == "invalid_transition"
+    assert ShipmentEvent.objects.filter(shipment=shipment).count() == events_before
