@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from fastship.security import content_security_policy
 from shipping import selectors
 from shipping.exceptions import DomainError, NotFound
 from shipping.services.accounts import password_reset_confirm
@@ -14,6 +15,7 @@ from shipping.services.reviews import review_create
 from shipping.services.tokens import password_reset_user, review_shipment
 
 
+@content_security_policy
 @require_http_methods(["GET", "HEAD"])
 def tracking_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """Public tracking page: status, estimate, partner, timeline; nothing personal."""
@@ -24,6 +26,7 @@ def tracking_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
     return render(request, "shipping/track.html", {"shipment": shipment})
 
 
+@content_security_policy
 @require_http_methods(["GET", "HEAD", "POST"])
 def review_page(request: HttpRequest, token: str) -> HttpResponse:
     """The review form linked from the delivered email."""
@@ -76,6 +79,7 @@ def review_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@content_security_policy
 @require_http_methods(["GET", "HEAD", "POST"])
 def reset_password_page(request: HttpRequest, token: str) -> HttpResponse:
     """The new-password form linked from the reset email."""

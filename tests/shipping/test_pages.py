@@ -70,3 +70,19 @@ def test_reset_form_changes_the_password_once(client):
     seller.user.refresh_from_db()
     assert seller.user.check_password("a-new-pass-123")
     assert client.get(url).status_code == 400
+
+
+def test_pages_carry_a_strict_content_security_policy(client, delivered):
+    """Every page answers with a CSP that allows only its own origin, no script."""
+    from fastship.security import PAGE_CSP
+
+    answers = [
+        client.get(f"/track/{delivered.tracking_code}/"),
+        client.get("/review/not-a-token/"),
+        client.get("/reset-password/not-a-token/"),
+    ]
+    for answer in answers:
+        assert answer["Content-Security-Policy"] == PAGE_CSP
+        assert "<style>" not in answer.content.decode()
+    assert "script-src" not in PAGE_CSP
+    assert "'unsafe-inline'" not in PAGE_CSP
