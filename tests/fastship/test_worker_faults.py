@@ -8,6 +8,7 @@ with no command run by hand.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -137,9 +138,23 @@ def registered_workers(redis: PrivateRedis) -> int:
         return 0
 
 
+def kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and every descendant (RQ's work horse has a group of its own),
+    as stopping a container does."""
+    import subprocess
+
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    ).stdout.split()
+    for child in children:
+        kill_tree(int(child))
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 def stop_worker(worker: ServerProcess) -> None:
     if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
+        kill_tree(worker.pid)
     worker.stop()
 
 
@@ -217,3 +232,52 @@ def test_relay_and_scheduler_outlive_a_killed_worker(app_on):
             assert time.monotonic() - killed_at < 120
         finally:
             stop_worker(second)
+
+
+class KillingMailbox(Mailbox):
+    """Takes the whole message, then kills the worker before it hears "250"."""
+
+    worker: ServerProcess | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.worker is not None and self.worker.poll() is None:
+            kill_tree(self.worker.pid)
+        return answer
+
+
+def test_a_mail_interrupted_after_the_server_took_it_is_not_sent_again(
+    app_on, settings
+):
+    """Worker killed mid-send: no automatic resend; the row waits for a person."""
+    from aiosmtpd.controller import Controller
+
+    from shipping.services.notifications import notifications_needing_attention
+
+    mailbox = KillingMailbox()
+    smtp_port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        with private_redis() as redis:
+            app_on(redis)
+            killed = start_worker(redis, smtp_port)
+            mailbox.worker = killed
+            (recipient,) = record_mails(1)
+            assert wait_until(lambda: bool(mailbox.to(recipient)), seconds=DEADLINE)
+            assert wait_until(lambda: killed.poll() is not None, seconds=10)
+            killed.stop()
+            mailbox.worker = None
+            replacement = start_worker(redis, smtp_port)  # as ECS would
+            try:
+                # Three relay periods and a worker start: a resend would be here.
+                time.sleep(3 * RELAY_EVERY + 10)
+                assert len(mailbox.to(recipient)) == 1
+                row = Notification.objects.get(recipient=recipient)
+                assert row.state == Notification.State.SENDING
+                settings.NOTIFICATION_SEND_LEASE = 1
+                assert notifications_needing_attention().filter(pk=row.pk).exists()
+            finally:
+                stop_worker(replacement)
+    finally:
+        controller.stop()
