@@ -14,11 +14,9 @@ from rq import Queue
 from rq.job import Job
 
 from fastship.logs import request_id_var
-from fastship.redis import get_redis
+from fastship.redis import QUEUE_NAMES, fail_fast_client, get_redis
 
 logger = logging.getLogger(__name__)
-
-QUEUE_NAMES = ("default", "emails", "request_logs")
 
 
 def jobs_run_inline() -> bool:
@@ -130,13 +128,7 @@ class BackgroundEnqueuer:
     def _queue(self, name: str) -> Queue:
         queue = self._queues.get(name)
         if queue is None:
-            from fastship.redis import RedisTimeouts, client_from_settings
-
-            client = client_from_settings(
-                RedisTimeouts(
-                    connect_seconds=self.timeout, socket_seconds=self.timeout, retries=0
-                )
-            )
+            client = fail_fast_client(self.timeout)
             queue = django_rq.get_queue(name, connection=client, commit_mode="auto")
             self._queues[name] = queue
         return queue

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from fastship.env import RedisConfig
 
 
+# Every RQ queue, in the worker's priority order (the one place they are named).
+QUEUE_NAMES = ("emails", "default", "request_logs")
+
+
 @dataclass(frozen=True)
 class RedisTimeouts:
     """Bounds of one Redis client: seconds to connect, seconds per reply, retries."""
@@ -106,6 +110,17 @@ def client_from_settings(timeouts: RedisTimeouts) -> Redis:
     if settings.FASTSHIP_REDIS is None:
         raise RuntimeError("Redis is not configured (set REDIS_URL or REDIS_HOST)")
     return build_client(settings.FASTSHIP_REDIS, timeouts)
+
+
+def fail_fast_client(seconds: float) -> Redis:
+    """Return a new client for the configured Redis: ``seconds`` per step, no retry.
+
+    For the paths that must never wait long (the background hand-overs, the
+    readiness probe, the worker's health command).
+    """
+    return client_from_settings(
+        RedisTimeouts(connect_seconds=seconds, socket_seconds=seconds, retries=0)
+    )
 
 
 _shared_lock = threading.Lock()

@@ -24,7 +24,7 @@ from fastship.env import (
     require,
 )
 from fastship.logs import logging_config
-from fastship.redis import RedisTimeouts, client_options, rq_queue_config
+from fastship.redis import QUEUE_NAMES, RedisTimeouts, client_options, rq_queue_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -172,7 +172,7 @@ RQ_QUEUES = {
     name: rq_queue_config(
         FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS, job_timeout=RQ_JOB_TIMEOUT
     )
-    for name in ("default", "emails", "request_logs")
+    for name in QUEUE_NAMES
 }
 # Services hand jobs over after commit themselves; django-rq must not defer again.
 # Jobs carry the request id of the request that enqueued them into their logs.

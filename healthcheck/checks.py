@@ -15,8 +15,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from redis import Redis
 
-from fastship.jobs import QUEUE_NAMES
-from fastship.redis import RedisTimeouts, client_from_settings
+from fastship.redis import QUEUE_NAMES, fail_fast_client
 from healthcheck.readiness import (
     CheckError,
     CheckResult,
@@ -78,9 +77,7 @@ class MigrationsCheck(ReadinessCheck):
 @cache
 def health_redis_client() -> Redis:
     """Return this process's Redis client for checks: short timeouts, no retry."""
-    return client_from_settings(
-        RedisTimeouts(connect_seconds=0.5, socket_seconds=0.5, retries=0)
-    )
+    return fail_fast_client(0.5)
 
 
 def _redis_not_configured() -> CheckResult:

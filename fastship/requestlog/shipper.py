@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastship.breaker import CircuitBreaker
-from fastship.redis import RedisTimeouts, client_from_settings
+from fastship.redis import fail_fast_client
 
 logger = logging.getLogger(__name__)
 fallback_logger = logging.getLogger("fastship.requestlog.fallback")
@@ -348,11 +348,7 @@ def rq_sender(timeout: float) -> tuple[Sender, Confirmer]:
     def queue() -> Queue:
         existing = queues.get(os.getpid())
         if existing is None:
-            client = client_from_settings(
-                RedisTimeouts(
-                    connect_seconds=timeout, socket_seconds=timeout, retries=0
-                )
-            )
+            client = fail_fast_client(timeout)
             existing = Queue("request_logs", connection=client)
             queues.clear()
             queues[os.getpid()] = existing

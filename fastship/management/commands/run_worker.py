@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from fastship.jobs import QUEUE_NAMES, jobs_run_inline
+from fastship.jobs import jobs_run_inline
+from fastship.redis import QUEUE_NAMES
 from fastship.worker import worker_run_forever
 
 
@@ -20,8 +21,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "queues",
             nargs="*",
-            default=["emails", "default", "request_logs"],
-            help="in priority order (default: emails default request_logs)",
+            default=list(QUEUE_NAMES),
+            help=f"in priority order (default: {' '.join(QUEUE_NAMES)})",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from fastship.redis import RedisTimeouts, client_from_settings
+from fastship.redis import fail_fast_client
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if settings.FASTSHIP_REDIS is None:
             self.stderr.write("Redis is not configured: no worker can run")
             sys.exit(1)
-        client = client_from_settings(RedisTimeouts(2.0, 2.0, 0))
+        client = fail_fast_client(2.0)
         hostname = socket.gethostname()
         now = datetime.now(tz=UTC)
         try:
