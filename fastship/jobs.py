@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from django.conf import settings
 from rq import Queue
 from rq.job import Job
 
+from fastship.handoff import BackgroundHandoff, HandoffConfig
 from fastship.logs import request_id_var
 from fastship.redis import QUEUE_NAMES, fail_fast_client, get_redis
 
@@ -73,11 +73,12 @@ class RequestBoundJob(Job):
 
 
 class BackgroundEnqueuer:
-    """Hand jobs to RQ from a thread of its own: the caller never waits on Redis.
+    """Hand jobs to RQ through the one hand-off: the caller never waits on Redis.
 
     For work that is already recorded durably (the notification outbox): when
-    Redis is slow or down the hand-over fails fast, is counted, and a periodic
-    relay enqueues the work later. Without Redis, jobs run inline at once.
+    Redis is slow or down the hand-over fails fast (or meets the open breaker),
+    is counted and logged, and the periodic relay enqueues the work later.
+    Without Redis, jobs run inline at once.
     """
 
     def __init__(self, *, capacity: int = 1000, timeout: float = 0.5) -> None:
@@ -86,44 +87,38 @@ class BackgroundEnqueuer:
         self._init_state()
 
     def _init_state(self) -> None:
-        import queue as queue_module
-
-        self._items: queue_module.Queue[
-            tuple[str, Callable[..., Any], tuple[Any, ...], dict]
-        ] = queue_module.Queue(maxsize=self.capacity)
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
         self._queues: dict[str, Queue] = {}
-        self.handed_over = 0
-        self.failed = 0
-        self.skipped = 0
+        self._handoff = BackgroundHandoff(
+            HandoffConfig(buffer_size=self.capacity, batch_size=1, flush_interval=0),
+            send=self._send,
+            fallback=self._relay_later,
+            name="job-handover",
+        )
+
+    @property
+    def handed_over(self) -> int:
+        return self._handoff.stored
+
+    @property
+    def failed(self) -> int:
+        return self._handoff.fallback_written
+
+    @property
+    def skipped(self) -> int:
+        return self._handoff.dropped
 
     def submit(
         self, queue_name: str, func: Callable[..., Any], *args: Any, **job_options: Any
     ) -> None:
-        """Queue the hand-over without waiting; a full queue skips it (counted).
+        """Queue the hand-over without waiting; a full buffer skips it (counted).
 
         Without Redis the job runs here and now, as :func:`enqueue` runs it: a
         thread of its own would race the request's SQLite connection.
         """
-        import queue as queue_module
-
         if jobs_run_inline():
             enqueue(queue_name, func, *args)
-            self.handed_over += 1
             return
-        try:
-            self._items.put_nowait((queue_name, func, args, job_options))
-        except queue_module.Full:
-            self.skipped += 1
-            return
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._run, name="job-handover", daemon=True
-                    )
-                    self._thread.start()
+        self._handoff.submit((queue_name, func, args, job_options))
 
     def _queue(self, name: str) -> Queue:
         queue = self._queues.get(name)
@@ -133,29 +128,21 @@ class BackgroundEnqueuer:
             self._queues[name] = queue
         return queue
 
-    def _run(self) -> None:
-        while True:
-            queue_name, func, args, job_options = self._items.get()
-            try:
-                self._queue(queue_name).enqueue(func, args=args, **job_options)
-                self.handed_over += 1
-            except Exception as error:
-                self.failed += 1
-                logger.warning(
-                    "hand-over of %s to RQ failed (%s); the relay retries later",
-                    getattr(func, "__name__", func),
-                    type(error).__name__,
-                )
-            finally:
-                self._items.task_done()
+    def _send(self, batch: list[Any]) -> None:
+        for queue_name, func, args, job_options in batch:
+            self._queue(queue_name).enqueue(func, args=args, **job_options)
+
+    @staticmethod
+    def _relay_later(batch: list[Any]) -> None:
+        for _, func, _, _ in batch:
+            logger.warning(
+                "hand-over of %s to RQ failed; the relay enqueues it later",
+                getattr(func, "__name__", func),
+            )
 
     def drain(self, timeout: float = 5.0) -> None:
-        """Wait until everything submitted so far was handed over (tests, shutdown)."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while self._items.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
+        """Wait until everything submitted so far was handed over (tests, commands)."""
+        self._handoff.drain(timeout)
 
 
 background_enqueuer = BackgroundEnqueuer()

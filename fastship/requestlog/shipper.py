@@ -1,18 +1,11 @@
-"""Ship request-log records off the request path: buffer → batches → RQ.
+"""Ship request-log records off the request path through the one hand-off.
 
-The request thread only appends to a bounded in-process buffer (a full buffer
-drops the record and counts it). One daemon thread per process takes batches
-(by size or time, whichever first) and enqueues one RQ job per batch through a
-Redis client of its own with short timeouts and no retries. After repeated
-failures a circuit breaker opens for a while; batches that fail, or meet an
-open breaker, are written to stdout as JSON lines and counted.
+Records go through :class:`fastship.handoff.BackgroundHandoff` in batches, to
+one RQ job per batch; the fallback is stdout, as JSON lines.
 
-An enqueued batch still counts as pending until the worker confirms it stored
-it (a short-lived acknowledgement key). A batch whose job vanished (Redis
-restarted empty) is enqueued again (the insert is idempotent by record id);
-one that failed for good, or is unconfirmed after ``confirm_seconds``, goes to
-the fallback. The counters always add up:
-``buffered = stored + dropped + fallback_written + pending``.
+A batch counts as stored only when the worker confirms it: the job sets a
+short-lived acknowledgement key after its insert (idempotent by record id, so
+a batch sent again after Redis lost its job is never stored twice).
 """
 
 from __future__ import annotations
@@ -22,49 +15,15 @@ import json
 import logging
 import os
 import threading
-import time
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from fastship.breaker import CircuitBreaker
+from fastship.handoff import BackgroundHandoff, Confirmer, HandoffConfig, Sender
 from fastship.redis import fail_fast_client
 
 logger = logging.getLogger(__name__)
 fallback_logger = logging.getLogger("fastship.requestlog.fallback")
 
 Record = dict[str, Any]
-# A sender stores a batch (returns None) or hands it on (returns a receipt that
-# a confirmer later reports on).
-Sender = Callable[[list[Record]], "str | None"]
-# Receipts → "stored", "failed", "missing" or "waiting".
-Confirmer = Callable[[list[str]], dict[str, str]]
-MAX_RESENDS = 3
-
-
-@dataclass
-class InFlight:
-    """A batch handed on and not yet confirmed stored."""
-
-    batch: list[Record]
-    sent_at: float
-    resends: int = 0
-
-
-@dataclass(frozen=True)
-class ShipperConfig:
-    """Bounds of the pipeline (``REQUEST_LOG_*`` settings)."""
-
-    buffer_size: int = 10_000
-    batch_size: int = 200
-    flush_interval: float = 1.0
-    enqueue_timeout: float = 0.2
-    breaker_threshold: int = 3
-    breaker_reset_seconds: float = 30.0
-    exit_flush_seconds: float = 2.0
-    confirm_interval: float = 1.0
-    confirm_seconds: float = 120.0
 
 
 def write_fallback(records: list[Record]) -> None:
@@ -73,256 +32,6 @@ def write_fallback(records: list[Record]) -> None:
         fallback_logger.info(
             json.dumps({"event": "request_log", **record}, default=str)
         )
-
-
-class RequestLogShipper:
-    """The buffer and its shipper thread; one per process (see :func:`get_shipper`)."""
-
-    def __init__(
-        self,
-        config: ShipperConfig,
-        *,
-        send: Sender,
-        confirm: Confirmer | None = None,
-        fallback: Callable[[list[Record]], None] = write_fallback,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.config = config
-        self._send = send
-        self._confirm = confirm
-        self._fallback = fallback
-        self._clock = clock
-        self._init_state()
-
-    def _init_state(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._records: deque[Record] = deque()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-        self.breaker = CircuitBreaker(
-            self.config.breaker_threshold,
-            self.config.breaker_reset_seconds,
-            self._clock,
-        )
-        self._in_flight: dict[str, InFlight] = {}
-        self._last_confirm = 0.0
-        self.buffered = 0
-        self.stored = 0
-        self.resent_batches = 0
-        self.dropped = 0
-        self.fallback_written = 0
-        self.pending = 0
-        self.batches_shipped = 0
-        self.batches_failed = 0
-        self.last_drop_at: float | None = None
-        self.last_error: str | None = None
-
-    def reset_after_fork(self) -> None:
-        """In a forked child: the parent ships what it buffered; start afresh."""
-        self._init_state()
-
-    # --- the request path: no I/O, no waiting ----------------------------------
-
-    def submit(self, record: Record) -> bool:
-        """Buffer ``record`` without waiting; return False if the buffer was full."""
-        with self._cond:
-            self.buffered += 1
-            if self.pending >= self.config.buffer_size or self._stopping:
-                self.dropped += 1
-                self.last_drop_at = self._clock()
-                return False
-            self.pending += 1
-            self._records.append(record)
-            size = len(self._records)
-            if self._thread is None:
-                self._start_thread()
-            if size == 1 or size >= self.config.batch_size:
-                self._cond.notify()
-        return True
-
-    def _start_thread(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name="request-log-shipper", daemon=True
-        )
-        self._thread.start()
-
-    # --- the shipper thread ------------------------------------------------------
-
-    def _next_batch(self) -> list[Record] | None:
-        """Wait for a batch (size or time, whichever first); None when stopping.
-
-        An empty list means "nothing yet": time to confirm what is in flight.
-        """
-        with self._cond:
-            while not self._records and not self._stopping:
-                wake_after = self.config.confirm_interval if self._in_flight else None
-                if not self._cond.wait(wake_after):
-                    return []
-            if not self._records:
-                return None
-            first_seen = time.monotonic()
-            while len(self._records) < self.config.batch_size and not self._stopping:
-                remaining = first_seen + self.config.flush_interval - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            count = min(len(self._records), self.config.batch_size)
-            return [self._records.popleft() for _ in range(count)]
-
-    def _run(self) -> None:
-        while True:
-            batch = self._next_batch()
-            if batch:
-                self.ship(batch)
-            if self._clock() - self._last_confirm >= self.config.confirm_interval:
-                self.confirm_in_flight()
-            if batch is None:
-                return
-
-    def ship(self, batch: list[Record]) -> None:
-        """Send one batch, or write it to the fallback log; count either way."""
-        self._ship(batch, resends=0)
-
-    def _ship(self, batch: list[Record], *, resends: int) -> None:
-        if self.breaker.allow():
-            try:
-                receipt = self._send(batch)
-            except Exception as error:
-                opened_before = self.breaker.times_opened
-                self.breaker.record_failure()
-                self.last_error = type(error).__name__
-                with self._cond:
-                    self.batches_failed += 1
-                if self.breaker.times_opened > opened_before:
-                    logger.warning(
-                        "request-log shipping failing (%s); breaker open for %.0fs, "
-                        "writing batches to stdout meanwhile",
-                        self.last_error,
-                        self.config.breaker_reset_seconds,
-                    )
-            else:
-                self.breaker.record_success()
-                with self._cond:
-                    self.batches_shipped += 1
-                    if receipt is None or self._confirm is None:
-                        self.stored += len(batch)
-                        self.pending -= len(batch)
-                    else:
-                        self._in_flight[receipt] = InFlight(
-                            batch, self._clock(), resends
-                        )
-                return
-        self._write_fallback(batch)
-
-    def _write_fallback(self, batch: list[Record]) -> None:
-        """Write ``batch`` to the fallback log; count it there, or as dropped."""
-        try:
-            self._fallback(batch)
-        except Exception:  # stdout itself failed: nothing else can take them
-            with self._cond:
-                self.dropped += len(batch)
-                self.pending -= len(batch)
-                self.last_drop_at = self._clock()
-            return
-        with self._cond:
-            self.fallback_written += len(batch)
-            self.pending -= len(batch)
-
-    def confirm_in_flight(self) -> None:
-        """Settle batches the worker stored, lost or failed; resend or fall back."""
-        self._last_confirm = self._clock()
-        with self._cond:
-            receipts = list(self._in_flight)
-        if not receipts or self._confirm is None:
-            return
-        try:
-            outcomes = self._confirm(receipts)
-        except Exception as error:  # Redis out: ask again later, within the window
-            self.last_error = type(error).__name__
-            outcomes = {}
-        now = self._clock()
-        for receipt in receipts:
-            outcome = outcomes.get(receipt, "waiting")
-            with self._cond:
-                entry = self._in_flight[receipt]
-                expired = now - entry.sent_at > self.config.confirm_seconds
-                if outcome == "stored":
-                    del self._in_flight[receipt]
-                    self.stored += len(entry.batch)
-                    self.pending -= len(entry.batch)
-                    continue
-                if outcome == "waiting" and not expired:
-                    continue
-                del self._in_flight[receipt]
-            if outcome == "missing" and entry.resends < MAX_RESENDS and not expired:
-                self.resent_batches += 1
-                self._ship(entry.batch, resends=entry.resends + 1)
-            else:
-                self._write_fallback(entry.batch)
-
-    # --- exit ----------------------------------------------------------------------
-
-    def flush(self, timeout: float | None = None) -> None:
-        """Ship what is buffered within ``timeout`` seconds, then stop the thread.
-
-        Records still buffered at the deadline go to the fallback log, so a
-        clean exit loses nothing.
-        """
-        timeout = self.config.exit_flush_seconds if timeout is None else timeout
-        with self._cond:
-            self._stopping = True
-            thread = self._thread
-            self._cond.notify_all()
-        deadline = time.monotonic() + timeout
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        # What the worker has not confirmed yet: ask until the deadline, then
-        # the fallback takes the rest (possibly stored as well: never lost).
-        while self._in_flight and time.monotonic() < deadline:
-            self.confirm_in_flight()
-            if self._in_flight:
-                time.sleep(min(0.1, max(0.0, deadline - time.monotonic())))
-        with self._cond:
-            leftover = list(self._records)
-            self._records.clear()
-            for entry in self._in_flight.values():
-                leftover.extend(entry.batch)
-            self._in_flight.clear()
-        if leftover:
-            # The thread is stuck or never ran: the breaker decides nothing now.
-            try:
-                self._fallback(leftover)
-            except Exception:
-                with self._cond:
-                    self.dropped += len(leftover)
-                    self.pending -= len(leftover)
-                return
-            with self._cond:
-                self.fallback_written += len(leftover)
-                self.pending -= len(leftover)
-
-    def stats(self) -> dict[str, Any]:
-        """Return a consistent snapshot of the counters and the breaker state."""
-        with self._cond:
-            return {
-                "buffered": self.buffered,
-                "stored": self.stored,
-                "dropped": self.dropped,
-                "fallbackWritten": self.fallback_written,
-                "pending": self.pending,
-                "inFlightBatches": len(self._in_flight),
-                "batchesResent": self.resent_batches,
-                "batchesShipped": self.batches_shipped,
-                "batchesFailed": self.batches_failed,
-                "breaker": self.breaker.state,
-                "breakerOpenedTimes": self.breaker.times_opened,
-                "lastError": self.last_error,
-                "secondsSinceLastDrop": (
-                    None
-                    if self.last_drop_at is None
-                    else round(self._clock() - self.last_drop_at, 1)
-                ),
-            }
 
 
 # --- the process-wide shipper ------------------------------------------------------
@@ -404,13 +113,13 @@ def inline_sender(batch: list[Record]) -> str | None:
 
 
 _lock = threading.Lock()
-_shipper: list[RequestLogShipper] = []
+_shipper: list[BackgroundHandoff] = []
 
 
-def config_from_settings() -> ShipperConfig:
+def config_from_settings() -> HandoffConfig:
     from django.conf import settings
 
-    return ShipperConfig(
+    return HandoffConfig(
         buffer_size=settings.REQUEST_LOG_BUFFER_SIZE,
         batch_size=settings.REQUEST_LOG_BATCH_SIZE,
         flush_interval=settings.REQUEST_LOG_FLUSH_INTERVAL,
@@ -422,7 +131,7 @@ def config_from_settings() -> ShipperConfig:
     )
 
 
-def get_shipper() -> RequestLogShipper:
+def get_shipper() -> BackgroundHandoff:
     """Return this process's shipper, built from settings on first use."""
     if _shipper:
         return _shipper[0]
@@ -431,11 +140,19 @@ def get_shipper() -> RequestLogShipper:
     with _lock:
         if not _shipper:
             config = config_from_settings()
+            send: Sender
+            confirm: Confirmer | None
             if settings.FASTSHIP_REDIS is None:
-                shipper = RequestLogShipper(config, send=inline_sender)
+                send, confirm = inline_sender, None
             else:
                 send, confirm = rq_sender(config.enqueue_timeout)
-                shipper = RequestLogShipper(config, send=send, confirm=confirm)
+            shipper = BackgroundHandoff(
+                config,
+                send=send,
+                confirm=confirm,
+                fallback=write_fallback,
+                name="request-log-shipper",
+            )
             _shipper.append(shipper)
             atexit.register(flush_shipper)
     return _shipper[0]

@@ -14,8 +14,9 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from fastship.env import RedisConfig
+from fastship.handoff import BackgroundHandoff, HandoffConfig
 from fastship.requestlog.models import RequestLog
-from fastship.requestlog.shipper import RequestLogShipper, ShipperConfig, rq_sender
+from fastship.requestlog.shipper import rq_sender
 from tests.servers import private_redis, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
@@ -39,12 +40,12 @@ def adds_up(stats: dict) -> bool:
     )
 
 
-def shipper_on(settings, redis, **config) -> tuple[RequestLogShipper, list]:
+def shipper_on(settings, redis, **config) -> tuple[BackgroundHandoff, list]:
     settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
     fallback: list = []
     send, confirm = rq_sender(0.5)
-    shipper = RequestLogShipper(
-        ShipperConfig(
+    shipper = BackgroundHandoff(
+        HandoffConfig(
             batch_size=10, flush_interval=0.05, confirm_interval=0.2, **config
         ),
         send=send,

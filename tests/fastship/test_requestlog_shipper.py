@@ -6,7 +6,7 @@ import threading
 import time
 
 from fastship.breaker import CircuitBreaker
-from fastship.requestlog.shipper import RequestLogShipper, ShipperConfig
+from fastship.handoff import BackgroundHandoff, HandoffConfig
 
 
 def record(number: int) -> dict:
@@ -44,8 +44,8 @@ class Recorder:
 def test_batches_by_size_and_by_time():
     """A full batch ships at once; a partial one after the flush interval."""
     sender = Recorder()
-    config = ShipperConfig(batch_size=5, flush_interval=0.2)
-    shipper = RequestLogShipper(config, send=sender, fallback=Recorder())
+    config = HandoffConfig(batch_size=5, flush_interval=0.2)
+    shipper = BackgroundHandoff(config, send=sender, fallback=Recorder())
     for number in range(12):
         shipper.submit(record(number))
     wait_until(lambda: shipper.stats()["stored"] == 12)
@@ -58,8 +58,8 @@ def test_full_buffer_drops_and_counts_without_waiting():
     """With the sender stuck, a full buffer drops records at once and counts them."""
     release = threading.Event()
     sender = Recorder(block=release)
-    shipper = RequestLogShipper(
-        ShipperConfig(buffer_size=10, batch_size=5, flush_interval=0.05),
+    shipper = BackgroundHandoff(
+        HandoffConfig(buffer_size=10, batch_size=5, flush_interval=0.05),
         send=sender,
         fallback=Recorder(),
     )
@@ -82,8 +82,8 @@ def test_breaker_opens_and_batches_fall_back():
     """Repeated failures open the breaker; batches then go to the fallback."""
     fallback = Recorder()
     sender = Recorder(fail=True)
-    shipper = RequestLogShipper(
-        ShipperConfig(batch_size=1, flush_interval=0.01, breaker_threshold=3),
+    shipper = BackgroundHandoff(
+        HandoffConfig(batch_size=1, flush_interval=0.01, breaker_threshold=3),
         send=sender,
         fallback=fallback,
     )
@@ -122,8 +122,8 @@ def test_breaker_half_opens_and_closes_on_success():
 def test_flush_ships_what_is_buffered_and_falls_back_on_a_stuck_sender():
     """At exit, buffered records are shipped; a stuck sender's leftovers fall back."""
     sender = Recorder()
-    shipper = RequestLogShipper(
-        ShipperConfig(batch_size=1000, flush_interval=60),
+    shipper = BackgroundHandoff(
+        HandoffConfig(batch_size=1000, flush_interval=60),
         send=sender,
         fallback=Recorder(),
     )
@@ -134,8 +134,8 @@ def test_flush_ships_what_is_buffered_and_falls_back_on_a_stuck_sender():
 
     release = threading.Event()
     fallback = Recorder()
-    stuck = RequestLogShipper(
-        ShipperConfig(batch_size=2, flush_interval=0.01),
+    stuck = BackgroundHandoff(
+        HandoffConfig(batch_size=2, flush_interval=0.01),
         send=Recorder(block=release),
         fallback=fallback,
     )
@@ -154,7 +154,7 @@ def test_flush_ships_what_is_buffered_and_falls_back_on_a_stuck_sender():
 
 def test_records_after_stop_are_dropped_and_counted():
     """A record offered after the final flush is counted as dropped."""
-    shipper = RequestLogShipper(ShipperConfig(), send=Recorder(), fallback=Recorder())
+    shipper = BackgroundHandoff(HandoffConfig(), send=Recorder(), fallback=Recorder())
     shipper.flush(0.1)
     assert shipper.submit(record(1)) is False
     assert shipper.stats()["dropped"] == 1
