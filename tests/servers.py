@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -281,3 +285,79 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.kill()
+
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+
+
+@dataclass
+class PrivateCluster:
+    folder: Path
+    port: int
+
+    def _pg_ctl(self, *args: str) -> None:
+        assert PG_BIN is not None
+        subprocess.run(
+            [
+                *("runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl")),
+                *("-D", str(self.folder / "data"), "-w", "-t", "30", *args),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.folder}"
+        )
+        self._pg_ctl("-o", options, "-l", str(self.folder / "log"), "start")
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "fast", "stop")
+
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/fastship"
+
+    def sql(
+        self, statement: str, params: tuple = (), *, database: str = "postgres"
+    ) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:{self.port}/{database}", autocommit=True
+        ) as connection:
+            connection.execute(statement, params)
+
+
+@contextmanager
+def private_cluster() -> Iterator[PrivateCluster]:
+    """A migrated PostgreSQL cluster of the test's own (initdb, run as postgres)."""
+    assert PG_BIN is not None
+    folder = Path(tempfile.mkdtemp(prefix="fastship-pg-"))
+    postgres = pwd.getpwnam("postgres")
+    os.chown(folder, postgres.pw_uid, postgres.pw_gid)
+    subprocess.run(
+        [
+            *("runuser", "-u", "postgres", "--", str(PG_BIN / "initdb")),
+            *("-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = PrivateCluster(folder, free_port())
+    server.start()
+    try:
+        server.sql("CREATE DATABASE fastship")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"],
+            env=server_env(DATABASE_URL=server.url(), REDIS_URL=None),
+            check=True,
+            capture_output=True,
+            cwd=PROJECT_DIR,
+        )
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -24,10 +24,12 @@ from redis import Redis
 from fastship.env import RedisConfig
 from shipping.models import Notification
 from tests.servers import (
+    PG_BIN,
     PROJECT_DIR,
     PrivateRedis,
     ServerProcess,
     free_port,
+    private_cluster,
     private_redis,
     server_env,
     wait_until,
@@ -58,14 +60,17 @@ def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
         controller.stop()
 
 
-def start_worker(redis: PrivateRedis, smtp_port: int) -> ServerProcess:
+def start_worker(
+    redis: PrivateRedis, smtp_port: int, *, database_url: str | None = None
+) -> ServerProcess:
     """Start ``docker/entrypoint.sh worker`` against the test's Redis and database."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     env = server_env(
         PYTHON=sys.executable,
-        DATABASE_URL=(
+        DATABASE_URL=database_url
+        or (
             f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
             f"/{database['NAME']}"
         ),
@@ -281,3 +286,38 @@ def test_a_mail_interrupted_after_the_server_took_it_is_not_sent_again(
                 stop_worker(replacement)
     finally:
         controller.stop()
+
+
+@pytest.mark.skipif(
+    PG_BIN is None or os.geteuid() != 0, reason="needs PostgreSQL's binaries, root"
+)
+def test_the_relay_runs_on_after_a_run_failed_on_the_database():
+    """PostgreSQL refuses while the relay runs: a later run sends the mail anyway."""
+    with (
+        private_cluster() as cluster,
+        private_redis() as redis,
+        smtp_mailbox() as (mailbox, smtp_port),
+    ):
+        worker = start_worker(redis, smtp_port, database_url=cluster.url())
+        try:
+            assert wait_until(lambda: registered_workers(redis) >= 1, seconds=30)
+            cluster.stop()
+            time.sleep(3 * RELAY_EVERY)  # relay runs fail: connection refused
+            cluster.start()
+            recipients = [f"after-db{next(_numbers)}@example.com" for _ in range(3)]
+            for recipient in recipients:  # pending, their hand-over lost
+                cluster.sql(
+                    "INSERT INTO shipping_notification (kind, recipient, context, "
+                    "state, attempts, last_error, created_at) VALUES "
+                    "('cancelled', %s, '{}', 'pending', 0, '', now())",
+                    (recipient,),
+                    database="fastship",
+                )
+            assert wait_until(all_sent(mailbox, recipients), seconds=DEADLINE), (
+                worker.output
+            )
+            assert "OperationalError" in worker.output  # a run did fail
+            assert worker.poll() is None
+            assert {len(mailbox.to(r)) for r in recipients} == {1}
+        finally:
+            stop_worker(worker)

@@ -7,29 +7,22 @@ connections are terminated, while a real gunicorn + uvicorn server answers.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pwd
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.servers import (
+    PG_BIN,
+    PrivateCluster,
     free_port,
     gunicorn_argv,
     http_request,
+    private_cluster,
     running_server,
     server_env,
 )
-
-PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,74 +32,10 @@ pytestmark = [
 ]
 
 
-@dataclass
-class PrivateCluster:
-    folder: Path
-    port: int
-
-    def _pg_ctl(self, *args: str) -> None:
-        assert PG_BIN is not None
-        subprocess.run(
-            [
-                *("runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl")),
-                *("-D", str(self.folder / "data"), "-w", "-t", "30", *args),
-            ],
-            check=True,
-            capture_output=True,
-        )
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.folder}"
-        )
-        self._pg_ctl("-o", options, "-l", str(self.folder / "log"), "start")
-
-    def stop(self) -> None:
-        self._pg_ctl("-m", "fast", "stop")
-
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/fastship"
-
-    def sql(self, statement: str) -> None:
-        import psycopg
-
-        with psycopg.connect(
-            f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True
-        ) as connection:
-            connection.execute(statement)
-
-
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[PrivateCluster]:
-    assert PG_BIN is not None
-    folder = Path(tempfile.mkdtemp(prefix="fastship-pg-"))
-    postgres = pwd.getpwnam("postgres")
-    os.chown(folder, postgres.pw_uid, postgres.pw_gid)
-    subprocess.run(
-        [
-            *("runuser", "-u", "postgres", "--", str(PG_BIN / "initdb")),
-            *("-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    server = PrivateCluster(folder, free_port())
-    server.start()
-    try:
-        server.sql("CREATE DATABASE fastship")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"],
-            env=server_env(DATABASE_URL=server.url(), REDIS_URL=None),
-            check=True,
-            capture_output=True,
-            cwd=Path(__file__).resolve().parents[2],
-        )
+    with private_cluster() as server:
         yield server
-    finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
