@@ -82,7 +82,40 @@ class LoginClientThrottle(ClientThrottle):
     scope = "login"
 
 
-class LoginAccountThrottle(AccountThrottle):
+class FailureThrottle(AccountThrottle):
+    """Counts only failures per account: the owner's right password still works.
+
+    ``allow_request`` refuses once the window holds ``rate`` failures but
+    records nothing; the view calls :meth:`record_failure` on a failed attempt.
+    """
+
+    def throttle_success(self) -> bool:
+        return True  # checked, not counted
+
+    def record_failure(self, request: Request, view: Any) -> None:
+        """Add one failure for the account named in ``request``; fail open."""
+        if self.rate is None or not cache_breaker.allow():
+            return
+        try:
+            key = self.get_cache_key(request, view)
+            if key is None:
+                return
+            _, duration = self.parse_rate(self.rate)
+            if duration is None:
+                return
+            now = self.timer()
+            history = [
+                stamp for stamp in self.cache.get(key, []) if stamp > now - duration
+            ]
+            self.cache.set(key, [now, *history], duration)
+        except CACHE_OUTAGE_ERRORS as error:
+            cache_breaker.record_failure()
+            logger.warning(
+                "throttle %s failing open: %s", self.scope, type(error).__name__
+            )
+
+
+class LoginAccountThrottle(FailureThrottle):
     scope = "login_account"
 
 

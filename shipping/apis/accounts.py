@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -26,6 +27,7 @@ from shipping.exceptions import EmailNotVerified
 from shipping.models import User
 from shipping.services import accounts
 from shipping.throttles import (
+    FailureThrottle,
     LoginAccountThrottle,
     LoginClientThrottle,
     PasswordResetAccountThrottle,
@@ -149,6 +151,9 @@ class TokenObtainApi(PublicApi):
             password=data.validated_data["password"],
         )
         if user is None:
+            for throttle in self.get_throttles():
+                if isinstance(throttle, FailureThrottle):
+                    throttle.record_failure(request, self)
             raise AuthenticationFailed(
                 "Wrong email or password.", code="invalid_credentials"
             )
@@ -165,11 +170,38 @@ class TokenRefreshApi(TokenRefreshView):
 
     @extend_schema(tags=["auth"], responses={200: TokenPairSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raw = request.data.get("refresh") if isinstance(request.data, dict) else None
         try:
-            return super().post(request, *args, **kwargs)
+            with transaction.atomic():
+                _refresh_token_lock(raw=raw)
+                return super().post(request, *args, **kwargs)
         except get_user_model().DoesNotExist:
             # The token's user was deleted: the token is simply invalid.
             raise InvalidToken() from None
+
+
+def _refresh_token_lock(*, raw: Any) -> None:
+    """Lock a refresh token's row for this transaction; refuse it if used already.
+
+    Rotation blacklists the old token: without the lock, simultaneous
+    refreshes with one token all pass the blacklist check before any of them
+    blacklists it, and each gets a new working pair. Call inside
+    ``transaction.atomic``; a token that does not parse is left to the caller.
+    """
+    from rest_framework_simplejwt.token_blacklist.models import (
+        BlacklistedToken,
+        OutstandingToken,
+    )
+
+    if not isinstance(raw, str):
+        return
+    try:
+        jti = RefreshToken(raw).get("jti")  # type: ignore[arg-type]  # a str is fine
+    except TokenError:
+        return
+    OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+    if BlacklistedToken.objects.filter(token__jti=jti).exists():
+        raise InvalidToken()
 
 
 class LogoutApi(APIView):

@@ -52,6 +52,20 @@ def hung_throttle_cache(settings, port: int) -> None:
     }
 
 
+def test_only_failed_logins_count_per_account(api, monkeypatch):
+    """Successful logins never use up the account's limit; failures do."""
+    from shipping.throttles import LoginAccountThrottle
+
+    monkeypatch.setattr(LoginAccountThrottle, "rate", "3/min", raising=False)
+    seller_make(email="owner@example.com")
+    assert login(api, "owner@example.com", "wrong-1").status_code == 401
+    assert login(api, "owner@example.com", "wrong-2").status_code == 401
+    codes = [login(api, "owner@example.com").status_code for _ in range(6)]
+    assert codes == [200] * 6
+    assert login(api, "owner@example.com", "wrong-3").status_code == 401
+    assert login(api, "owner@example.com").status_code == 429  # 3 failures
+
+
 @pytest.mark.redis
 def test_throttling_fails_open_when_redis_hangs(api, settings):
     """With the cache's Redis hanging, logins still answer, and quickly."""
