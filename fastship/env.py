@@ -184,7 +184,8 @@ class RedisConfig:
     port: int = 6379
     db: int = 0
     username: str | None = None
-    password: str | None = None
+    # Kept out of repr(): settings, tracebacks and debug pages print the config.
+    password: str | None = field(default=None, repr=False)
     ssl: bool = False
     ssl_cert_reqs: str = "required"
     extra: dict[str, str] = field(default_factory=dict)

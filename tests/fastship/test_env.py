@@ -137,6 +137,7 @@ class TestRedisConfig:
         assert config.ssl is False
         assert config.safe_url == "redis://cache:6380/3"
         assert "pw" not in config.safe_url
+        assert "pw" not in repr(config)  # settings dumps and tracebacks print it
 
     def test_tls_url(self):
         """rediss:// turns TLS on with certificate verification required."""
