@@ -274,6 +274,10 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # Tokens carry a hash of the password hash: a password reset or change
+    # revokes every access token at once, not 15 minutes later.
+    "CHECK_REVOKE_TOKEN": True,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "FastShip API",

@@ -321,3 +321,20 @@ def test_a_finished_shipment_is_frozen(client, partner_world):
         assert response.status_code == 409, response.content
         assert response.json()["errors"][0]["code"] == "invalid_transition"
     assert ShipmentEvent.objects.filter(shipment=shipment).count() == events_before
+
+
+def test_a_password_reset_revokes_access_tokens_at_once(client):
+    """An access token minted before a password reset stops working right away."""
+    from shipping.services.accounts import password_reset_confirm
+    from shipping.services.tokens import password_reset_token
+
+    seller = seller_make(email="reset-revokes@example.com")
+    auth = bearer(seller)
+    assert client.get("/api/v1/me/", **auth).status_code == 200
+    token = password_reset_token(user=seller.user)
+    password_reset_confirm(token=token, password="a-new-long-passphrase-42")
+    response = client.get("/api/v1/me/", **auth)
+    assert response.status_code == 401
+    assert len(response.json()["errors"]) == 1
+    seller.user.refresh_from_db()  # a token of the new password works
+    assert client.get("/api/v1/me/", **bearer(seller)).status_code == 200
