@@ -281,16 +281,7 @@ class BackgroundHandoff:
             self._in_flight.clear()
         if leftover:
             # The thread is stuck or never ran: the breaker decides nothing now.
-            try:
-                self._fallback(leftover)
-            except Exception:
-                with self._cond:
-                    self.dropped += len(leftover)
-                    self.pending -= len(leftover)
-                return
-            with self._cond:
-                self.fallback_written += len(leftover)
-                self.pending -= len(leftover)
+            self._write_fallback(leftover)
 
     def drain(self, timeout: float = 5.0) -> None:
         """Wait until everything submitted so far was settled (tests, commands)."""

@@ -69,14 +69,16 @@ def periodic_jobs_enqueue_due(
     The marker is set before the enqueue: two workers never both enqueue a
     run, and a crash in between skips one period rather than doubling it.
     """
-    from fastship.jobs import get_queue
+    import django_rq
 
     enqueued = []
     for job in jobs:
         key = f"{PERIODIC_KEY_PREFIX}{job.name}"
         if not connection.set(key, owner, nx=True, ex=job.every_seconds):
             continue
-        get_queue(job.queue).enqueue(
+        # The marker's connection: a run is enqueued where it was decided.
+        queue = django_rq.get_queue(job.queue, connection=connection)
+        queue.enqueue(
             import_string(job.func),
             job_id=f"periodic-{job.name}-{int(time.time())}",
             result_ttl=0,

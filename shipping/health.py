@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.utils import timezone
+from django.db import connection
 
 from healthcheck.readiness import CheckError, CheckResult, ReadinessCheck
 from shipping.models import Notification
+from shipping.services.notifications import notifications_needing_attention
 
 
 class OutboxCheck(ReadinessCheck):
@@ -20,32 +17,25 @@ class OutboxCheck(ReadinessCheck):
     failure_status = "warn"
 
     def measure(self) -> CheckResult:
-        lease_cutoff = timezone.now() - timedelta(
-            seconds=settings.NOTIFICATION_SEND_LEASE
-        )
-        # A connection of its own, closed after: this runs on a checker thread.
-        connection = connections.create_connection(DEFAULT_DB_ALIAS)
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT state, claimed_at < %s, count(*) FROM "  # noqa: S608
-                    f"{Notification._meta.db_table} WHERE state <> %s GROUP BY 1, 2",
-                    [lease_cutoff, Notification.State.SENT],
-                )
-                rows = cursor.fetchall()
+            attention = notifications_needing_attention().count()
+            counts = {
+                "pending": Notification.objects.filter(
+                    state=Notification.State.PENDING
+                ).count(),
+                "sending": Notification.objects.filter(
+                    state=Notification.State.SENDING
+                ).count()
+                - attention,
+                "needsAttention": attention,
+            }
         finally:
-            connection.close()
-        counts = {"pending": 0, "sending": 0, "needsAttention": 0}
-        for state, lease_expired, count in rows:
-            if state == Notification.State.SENDING and lease_expired:
-                counts["needsAttention"] += count
-            else:
-                counts[str(state)] = counts.get(str(state), 0) + count
-        if counts["needsAttention"]:
+            connection.close()  # this checker thread's own: nobody else closes it
+        if attention:
             raise CheckError(
-                f"{counts['needsAttention']} mail(s) claimed over "
-                f"{settings.NOTIFICATION_SEND_LEASE}s ago without a result: maybe "
-                "sent; re-send them from the admin if they did not arrive",
+                f"{attention} mail(s) claimed longer than the lease ago without a "
+                "result: maybe sent; re-send them from the admin if they did not "
+                "arrive",
                 observed_value=counts,
                 observed_unit="notifications",
             )

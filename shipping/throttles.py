@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import caches
@@ -38,10 +39,16 @@ class FailOpenThrottle(SimpleRateThrottle):
     cache = ConnectionProxy(caches, THROTTLE_CACHE)  # type: ignore[assignment]
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        return self.fail_open(
+            lambda: super(FailOpenThrottle, self).allow_request(request, view)
+        )
+
+    def fail_open(self, call: Callable[[], bool]) -> bool:
+        """Run a cache ``call``; a Redis outage (or an open breaker) gives True."""
         if not cache_breaker.allow():
             return True
         try:
-            allowed = super().allow_request(request, view)
+            result = call()
         except CACHE_OUTAGE_ERRORS as error:
             cache_breaker.record_failure()
             logger.warning(
@@ -49,7 +56,7 @@ class FailOpenThrottle(SimpleRateThrottle):
             )
             return True
         cache_breaker.record_success()
-        return allowed
+        return result
 
 
 class ClientThrottle(FailOpenThrottle):
@@ -94,25 +101,20 @@ class FailureThrottle(AccountThrottle):
 
     def record_failure(self, request: Request, view: Any) -> None:
         """Add one failure for the account named in ``request``; fail open."""
-        if self.rate is None or not cache_breaker.allow():
+        key = self.get_cache_key(request, view)
+        _, duration = self.parse_rate(self.rate) if self.rate else (None, None)
+        if key is None or duration is None:
             return
-        try:
-            key = self.get_cache_key(request, view)
-            if key is None:
-                return
-            _, duration = self.parse_rate(self.rate)
-            if duration is None:
-                return
+
+        def add() -> bool:
             now = self.timer()
             history = [
                 stamp for stamp in self.cache.get(key, []) if stamp > now - duration
             ]
             self.cache.set(key, [now, *history], duration)
-        except CACHE_OUTAGE_ERRORS as error:
-            cache_breaker.record_failure()
-            logger.warning(
-                "throttle %s failing open: %s", self.scope, type(error).__name__
-            )
+            return True
+
+        self.fail_open(add)
 
 
 class LoginAccountThrottle(FailureThrottle):

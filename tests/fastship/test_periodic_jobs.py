@@ -6,43 +6,34 @@ import pytest
 from django.db import transaction
 from redis import Redis
 
-from fastship.env import RedisConfig
 from fastship.worker import PeriodicJob, periodic_jobs_enqueue_due
 from tests.servers import private_redis
 
 
 @pytest.mark.redis
-def test_a_run_is_due_once_per_period_and_again_after_redis_empties(settings):
+def test_a_run_is_due_once_per_period_and_again_after_redis_empties():
     """Two workers enqueue one run per period; an emptied Redis makes it due at once."""
-    from fastship.redis import reset_shared_client
-
     job = PeriodicJob(
         name="t", func="fastship.worker.periodic_jobs_from_settings", every_seconds=3600
     )
     with private_redis() as redis:
-        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
-        reset_shared_client()
-        try:
-            connection = Redis(port=redis.port)
+        connection = Redis(port=redis.port)
 
-            def due(owner: str) -> list[str]:
-                return periodic_jobs_enqueue_due(
-                    connection=connection, owner=owner, jobs=[job]
-                )
+        def due(owner: str) -> list[str]:
+            return periodic_jobs_enqueue_due(
+                connection=connection, owner=owner, jobs=[job]
+            )
 
-            assert due("w1") == ["t"]
-            assert due("w2") == []
-            assert due("w1") == []
-            assert connection.llen("rq:queue:default") == 1
-            # The run is consumed (it may fail or vanish): the marker decides.
-            connection.delete("rq:queue:default")
-            assert due("w1") == []
-            redis.restart_empty()
-            connection = Redis(port=redis.port)
-            reset_shared_client()
-            assert due("w1") == ["t"]
-        finally:
-            reset_shared_client()
+        assert due("w1") == ["t"]
+        assert due("w2") == []
+        assert due("w1") == []
+        assert connection.llen("rq:queue:default") == 1
+        # The run is consumed (it may fail or vanish): the marker decides.
+        connection.delete("rq:queue:default")
+        assert due("w1") == []
+        redis.restart_empty()
+        connection = Redis(port=redis.port)
+        assert due("w1") == ["t"]
 
 
 @pytest.mark.django_db(transaction=True)
