@@ -1,7 +1,8 @@
 """Build one request-log record from a request and its response, without I/O.
 
-Secrets never enter a record: no bodies, no headers but the user agent, and the
-values of secret query keys are masked.
+Secrets never enter a record: no bodies, no headers but the user agent, the
+values of secret query keys are masked, and so is the token segment of the
+pages whose path carries one (a password-reset or review link).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ MAX_PATH = 2048
 MAX_QUERY = 2048
 MAX_USER_AGENT = 256
 
+# Pages whose path segment after the prefix is a bearer secret: a reset or
+# review link opened from a mail. The email-verification link carries its
+# token in the query (``token``), masked by SECRET_QUERY_KEYS.
+_SECRET_PATH = re.compile(r"^(/(?:reset-password|review)/)[^/]+")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -54,6 +59,11 @@ def mask_query_string(query_string: str) -> str:
         for key, value in pairs
     ]
     return urlencode(masked, safe="*")[:MAX_QUERY]
+
+
+def mask_path(path: str) -> str:
+    """Return ``path`` with the secret token segment of a mailed link masked."""
+    return _SECRET_PATH.sub(rf"\g<1>{MASK}", path, count=1)[:MAX_PATH]
 
 
 def client_ip(meta: dict[str, Any], *, trusted_proxies: int) -> str | None:
@@ -130,7 +140,7 @@ def build_record(
         "request_id": request_id,
         "started_at": datetime.fromtimestamp(started_at, tz=UTC).isoformat(),
         "method": (request.method or "")[:16],
-        "path": request.path[:MAX_PATH],
+        "path": mask_path(request.path),
         "query_string": mask_query_string(request.META.get("QUERY_STRING", "")),
         "status_code": response.status_code,
         "duration_ms": round(duration_ms, 3),

@@ -69,6 +69,38 @@ class TestPipelineWithRealRedisAndWorker:
         assert not rows.filter(path__startswith="/health").exists()
         assert set(rows.values_list("query_string", flat=True)) == {"token=***"}
 
+    def test_tokens_in_mailed_links_never_reach_a_row(self, client):
+        """A reset or review link opened in a browser is logged with its token masked.
+
+        The reset token still works afterwards: it is a bearer secret, so the
+        stored path must not hold it.
+        """
+        from shipping.services.tokens import password_reset_token
+        from tests.factories import seller_make
+
+        get_queue("request_logs").empty()
+        seller = seller_make()
+        token = password_reset_token(user=seller.user)
+        client.get(f"/reset-password/{token}/", HTTP_X_REQUEST_ID="mask-reset")
+        client.get("/review/s3cr3t.review-token/", HTTP_X_REQUEST_ID="mask-review")
+        client.get(
+            "/api/v1/auth/verify-email/?token=v3r1fy", HTTP_X_REQUEST_ID="mask-v"
+        )
+        get_shipper().flush(5)
+        drain_request_log_queue()
+        rows = RequestLog.objects.filter(request_id__startswith="mask-")
+        paths = dict(rows.values_list("request_id", "path"))
+        assert paths == {
+            "mask-reset": "/reset-password/***/",
+            "mask-review": "/review/***/",
+            "mask-v": "/api/v1/auth/verify-email/",
+        }
+        assert rows.get(request_id="mask-v").query_string == "token=***"
+        stored = json.dumps(list(rows.values()), default=str)
+        assert token not in stored
+        assert "s3cr3t" not in stored
+        assert "v3r1fy" not in stored
+
     def test_rolled_back_request_is_still_logged(self, client):
         """A request whose transaction rolled back still gets its log row."""
         response = client.get("/test/rollback", HTTP_X_REQUEST_ID="rollback-1")

@@ -11,6 +11,7 @@ from django.utils.functional import SimpleLazyObject
 from fastship.requestlog.records import (
     build_record,
     client_ip,
+    mask_path,
     mask_query_string,
     request_id_from,
     user_of,
@@ -116,3 +117,19 @@ def test_record_has_no_headers_or_body():
     assert len(record["user_agent"]) == 256
     assert record["response_size"] == 2
     assert record["query_string"] == "password=***"
+
+
+@pytest.mark.parametrize(
+    ("path", "masked"),
+    [
+        ("/reset-password/MQ.cz9x-abc/", "/reset-password/***/"),
+        ("/review/eyJzIjoiMSJ9:1w:sig/", "/review/***/"),
+        ("/review/tok", "/review/***"),
+        ("/api/v1/reviews/", "/api/v1/reviews/"),
+        ("/track/ABCD2345EFGH/", "/track/ABCD2345EFGH/"),
+        ("/x/review/tok/", "/x/review/tok/"),
+    ],
+)
+def test_token_segment_of_mailed_links_is_masked(path, masked):
+    """Only the token segment of the reset and review pages is replaced."""
+    assert mask_path(path) == masked
