@@ -34,6 +34,7 @@ if seller is None:
         password="bench-password-123", serviceable_zip_codes=["20095"],
         max_handling_capacity=1_000_000)
     User.objects.filter(pk__in=[seller.pk, partner.pk]).update(email_verified_at=timezone.now())
+    accounts.partners_approve(partner_ids=[partner.pk])
 missing = {count} - Shipment.objects.filter(seller=seller).count()
 for number in range(max(missing, 0)):
     shipments.shipment_create(seller=seller, content=f"parcel {{number}}",

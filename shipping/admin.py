@@ -81,14 +81,47 @@ class SellerAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
 
+class ApprovalFilter(admin.SimpleListFilter):
+    title = "approval"
+    parameter_name = "approved"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Pending approval"), ("yes", "Approved")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[DeliveryPartner]
+    ) -> QuerySet[DeliveryPartner]:
+        if self.value() in ("no", "yes"):
+            return queryset.filter(approved_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(DeliveryPartner)
 class DeliveryPartnerAdmin(admin.ModelAdmin):
-    list_display = ("user", "active_shipments", "max_handling_capacity")
+    """Partners sign up themselves and get shipments only once approved here."""
+
+    list_display = (
+        "user",
+        "approved_at",
+        "active_shipments",
+        "max_handling_capacity",
+    )
+    list_filter = (ApprovalFilter,)
     search_fields = ("user__email", "user__name", "zip_codes__zip_code")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    readonly_fields = ("active_shipments",)
+    readonly_fields = ("active_shipments", "approved_at")
     inlines = (ServiceableZipCodeInline,)
+    actions = ("approve",)
+
+    @admin.action(description="Approve selected partners (they get shipments)")
+    def approve(
+        self, request: HttpRequest, queryset: QuerySet[DeliveryPartner]
+    ) -> None:
+        from shipping.services.accounts import partners_approve
+
+        count = partners_approve(partner_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} partner(s) approved.")
 
 
 class ShipmentEventInline(admin.TabularInline):

@@ -126,6 +126,9 @@ class DeliveryPartner(models.Model):
     # Shipments assigned and neither delivered nor cancelled; kept by the services
     # in the same transaction as the change, bounded by the database.
     active_shipments = models.PositiveIntegerField(default=0)
+    # A partner signs up itself; until staff approve it in the admin it is
+    # assigned nothing, so it never sees a recipient's address, email or phone.
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -141,6 +144,10 @@ class DeliveryPartner(models.Model):
 
     def __str__(self) -> str:
         return self.user.name or self.user.email
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
 
 class ServiceableZipCode(models.Model):

@@ -37,6 +37,7 @@ def partner_make(
     capacity: int = 10,
     email: str | None = None,
     verified: bool = True,
+    approved: bool = True,
 ) -> DeliveryPartner:
     number = next(_numbers)
     partner = accounts.partner_create(
@@ -48,6 +49,9 @@ def partner_make(
     )
     if verified:
         User.objects.filter(pk=partner.pk).update(email_verified_at=timezone.now())
+    if approved:
+        accounts.partners_approve(partner_ids=[partner.pk])
+        partner.refresh_from_db()
     return partner
 
 

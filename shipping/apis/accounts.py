@@ -89,6 +89,7 @@ class PartnerCreateApi(PublicApi):
         email = serializers.EmailField(source="user.email")
         serviceable_zip_codes = serializers.SerializerMethodField()
         max_handling_capacity = serializers.IntegerField()
+        approved = serializers.BooleanField(source="is_approved")
 
         def get_serviceable_zip_codes(self, partner: Any) -> list[str]:
             return sorted(code.zip_code for code in partner.zip_codes.all())
@@ -97,7 +98,11 @@ class PartnerCreateApi(PublicApi):
         request=InputSerializer, responses={201: OutputSerializer}, tags=["accounts"]
     )
     def post(self, request: Request) -> Response:
-        """Sign up as a delivery partner; a verification link is emailed."""
+        """Sign up as a delivery partner; a verification link is emailed.
+
+        The partner starts pending (`approved: false`) and is assigned no
+        shipments until staff approve it.
+        """
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         partner = accounts.partner_create(**data.validated_data)
@@ -281,6 +286,9 @@ class MeApi(APIView):
         active_shipments = serializers.IntegerField(
             source="partner.active_shipments", required=False
         )
+        approved = serializers.BooleanField(
+            source="partner.is_approved", required=False
+        )
 
         def get_serviceable_zip_codes(self, user: User) -> list[str] | None:
             if user.role != User.Role.PARTNER:
@@ -297,6 +305,7 @@ class MeApi(APIView):
                     "serviceable_zip_codes",
                     "max_handling_capacity",
                     "active_shipments",
+                    "approved",
                 ):
                     data.pop(key, None)
             return data

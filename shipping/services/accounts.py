@@ -88,7 +88,8 @@ def partner_create(
     serviceable_zip_codes: Iterable[str],
     max_handling_capacity: int,
 ) -> DeliveryPartner:
-    """Create a delivery-partner account and send the verification email."""
+    """Create a delivery-partner account, pending approval, and send the
+    verification email. It is assigned shipments once staff approve it."""
     user = _user_create(
         email=email, password=password, name=name, role=User.Role.PARTNER
     )
@@ -98,6 +99,16 @@ def partner_create(
     _zip_codes_set(partner=partner, zip_codes=serviceable_zip_codes)
     _verification_mail_queue(user=user)
     return partner
+
+
+def partners_approve(*, partner_ids: Iterable[int]) -> int:
+    """Let staff-approved partners receive shipments; return how many changed.
+
+    Already approved partners keep their first approval time.
+    """
+    return DeliveryPartner.objects.filter(
+        pk__in=list(partner_ids), approved_at__isnull=True
+    ).update(approved_at=timezone.now())
 
 
 def _zip_codes_set(*, partner: DeliveryPartner, zip_codes: Iterable[str]) -> None:

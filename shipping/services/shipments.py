@@ -59,7 +59,7 @@ class UnknownTag(DomainError):
 
 
 def partner_assign(*, zip_code: str) -> DeliveryPartner:
-    """Reserve capacity on the least-loaded partner serving ``zip_code``.
+    """Reserve capacity on the least-loaded approved partner serving ``zip_code``.
 
     The candidate rows are locked (in id order, so concurrent creates never
     deadlock) before the loads are compared, so with capacity N exactly N
@@ -67,7 +67,7 @@ def partner_assign(*, zip_code: str) -> DeliveryPartner:
     """
     candidates = list(
         DeliveryPartner.objects.select_for_update(of=("self",))
-        .filter(zip_codes__zip_code=zip_code)
+        .filter(zip_codes__zip_code=zip_code, approved_at__isnull=False)
         .select_related("user")
         .order_by("pk")
     )

@@ -49,8 +49,27 @@ def login(api, email: str) -> dict:
     return response.json()
 
 
-def test_full_delivery_lifecycle(api, smtp, run_jobs, settings, seeded_tags):
-    """Signup → verify → login → create → every status → code → delivered → review."""
+def partner_approve_in_admin(admin_client, email: str) -> None:
+    from shipping.models import DeliveryPartner
+
+    partner = DeliveryPartner.objects.get(user__email=email)
+    response = admin_client.post(
+        "/admin/shipping/deliverypartner/",
+        {"action": "approve", "_selected_action": [partner.pk]},
+    )
+    assert response.status_code == 302, response.content
+    partner.refresh_from_db()
+    assert partner.approved_at is not None
+
+
+def test_full_delivery_lifecycle(
+    api, smtp, run_jobs, settings, seeded_tags, admin_client
+):
+    """Signup → verify → approve → login → create → every status → delivered → review.
+
+    A partner that signed up itself is assigned nothing (and so sees no
+    recipient's data) until staff approve it in the admin.
+    """
     settings.PUBLIC_BASE_URL = "http://testserver"
     sign_up_and_verify(
         api,
@@ -82,20 +101,24 @@ def test_full_delivery_lifecycle(api, smtp, run_jobs, settings, seeded_tags):
     partner = {
         "HTTP_AUTHORIZATION": f"Bearer {login(api, 'swift@example.com')['access']}"
     }
+    me = api.get("/api/v1/me/", **partner).json()
+    assert me["approved"] is False
+    body = {
+        "content": "Two books",
+        "weight_kg": "1.5",
+        "destination_zip_code": "20095",
+        "recipient_email": "reader@example.org",
+        "recipient_phone": "+4915112345678",
+        "tags": ["fragile"],
+    }
+    pending = api.post("/api/v1/shipments/", body, format="json", **seller)
+    assert pending.status_code == 409, pending.content
+    assert pending.json()["errors"][0]["code"] == "no_partner_available"
+    assert api.get("/api/v1/shipments/", **partner).json()["count"] == 0
 
-    created = api.post(
-        "/api/v1/shipments/",
-        {
-            "content": "Two books",
-            "weight_kg": "1.5",
-            "destination_zip_code": "20095",
-            "recipient_email": "reader@example.org",
-            "recipient_phone": "+4915112345678",
-            "tags": ["fragile"],
-        },
-        format="json",
-        **seller,
-    )
+    partner_approve_in_admin(admin_client, "swift@example.com")
+    assert api.get("/api/v1/me/", **partner).json()["approved"] is True
+    created = api.post("/api/v1/shipments/", body, format="json", **seller)
     assert created.status_code == 201, created.content
     shipment = created.json()
     assert shipment["status"] == "placed"

@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 max_handling_capacity=50,
             )
             User.objects.filter(pk=partner.pk).update(email_verified_at=timezone.now())
+            accounts.partners_approve(partner_ids=[partner.pk])
         return partner
 
     def _shipments(self, seller: Seller, partner: DeliveryPartner) -> None:
