@@ -6,6 +6,7 @@ readable module and every parsing rule is testable without reloading Django.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,21 @@ def env_list(environ: Mapping[str, str], name: str, *, default: list[str]) -> li
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(
+    environ: Mapping[str, str], name: str
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Return the comma-separated networks (``10.0.0.0/16``, ``2001:db8::1``)."""
+    networks = []
+    for item in env_list(environ, name, default=[]):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list networks such as 10.0.0.0/16, got {item!r}"
+            ) from None
+    return networks
 
 
 def require(environ: Mapping[str, str], name: str, *, why: str) -> str:

@@ -20,6 +20,7 @@ from fastship.env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     redis_config,
     require,
 )
@@ -73,12 +74,16 @@ else:
         default=["localhost", "127.0.0.1", "[::1]", "testserver"],
     )
 CSRF_TRUSTED_ORIGINS = env_list(env, "CSRF_TRUSTED_ORIGINS", default=[])
+# Networks allowed to open /admin/ and /django-rq/ (checked against the client
+# address the load balancer reports, REQUEST_LOG_TRUSTED_PROXIES hops); empty
+# allows every network. Others get a 403.
+ADMIN_ALLOWED_NETWORKS = env_networks(env, "ADMIN_ALLOWED_NETWORKS")
 PUBLIC_BASE_URL = (
     env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or "http://localhost:8000"
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shipping.apps.ShippingAdminConfig",  # Django's admin, FastShip's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -106,6 +111,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, Swagger UI) from the image, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /admin/ and /django-rq/ only from ADMIN_ALLOWED_NETWORKS (when set).
+    "fastship.security.AdminNetworkMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -260,6 +267,11 @@ REST_FRAMEWORK = {
             env.get("THROTTLE_PASSWORD_RESET_ACCOUNT", "").strip() or "3/hour"
         ),
         "verification": env.get("THROTTLE_VERIFICATION", "").strip() or "30/min",
+        # failed admin logins only, per client address / per account
+        "admin_login": env.get("THROTTLE_ADMIN_LOGIN", "").strip() or "30/hour",
+        "admin_login_account": (
+            env.get("THROTTLE_ADMIN_LOGIN_ACCOUNT", "").strip() or "10/hour"
+        ),
     },
     "NUM_PROXIES": env_int(env, "REQUEST_LOG_TRUSTED_PROXIES", default=0, minimum=0),
 }

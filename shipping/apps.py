@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ShippingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "shipping"
     verbose_name = "Shipping"
+
+
+class ShippingAdminConfig(admin_apps.AdminConfig):
+    """Django's admin app, with FastShip's site (login lockout, titles)."""
+
+    default = False
+    default_site = "shipping.admin_site.FastShipAdminSite"

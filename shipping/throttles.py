@@ -72,11 +72,14 @@ class ClientThrottle(FailOpenThrottle):
 class AccountThrottle(FailOpenThrottle):
     """Counts per account, named by the ``email`` in the request body."""
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
+    def account_of(self, request: Request) -> object:
         # A body that cannot be parsed raises ParseError here: a 400
         # parse_error, counted for no account and no breaker.
         data = request.data
-        email = data.get("email") if isinstance(data, dict) else None
+        return data.get("email") if isinstance(data, dict) else None
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        email = self.account_of(request)
         if not isinstance(email, str) or not email.strip():
             return None
         # Hashed: a key stays short (an address may be 254 characters) and
@@ -89,8 +92,11 @@ class LoginClientThrottle(ClientThrottle):
     scope = "login"
 
 
-class FailureThrottle(AccountThrottle):
-    """Counts only failures per account: the owner's right password still works.
+class FailureThrottle(FailOpenThrottle):
+    """Counts only failures: an owner's right password does not use it up.
+
+    Combine it with the throttle that names what is counted, first:
+    ``class X(FailureThrottle, AccountThrottle)``.
 
     ``allow_request`` refuses once the window holds ``rate`` failures but
     records nothing; the view calls :meth:`record_failure` on a failed attempt.
@@ -117,8 +123,23 @@ class FailureThrottle(AccountThrottle):
         self.fail_open(add)
 
 
-class LoginAccountThrottle(FailureThrottle):
+class LoginAccountThrottle(FailureThrottle, AccountThrottle):
     scope = "login_account"
+
+
+class AdminLoginClientThrottle(FailureThrottle, ClientThrottle):
+    """Failed admin logins per client address."""
+
+    scope = "admin_login"
+
+
+class AdminLoginAccountThrottle(FailureThrottle, AccountThrottle):
+    """Failed admin logins per account: the admin form names it ``username``."""
+
+    scope = "admin_login_account"
+
+    def account_of(self, request: Any) -> object:
+        return request.POST.get("username")
 
 
 class SignupClientThrottle(ClientThrottle):

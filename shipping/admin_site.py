@@ -1,0 +1,59 @@
+"""The admin site: Django's, with a lockout after failed logins.
+
+Failures only are counted, per account (the form's ``username``, an email)
+and per client address, in the same fail-open throttle store as the API's
+limits (``THROTTLE_ADMIN_LOGIN``, ``THROTTLE_ADMIN_LOGIN_ACCOUNT``). Once a
+limit is reached every login of that account, or from that address, is
+refused with a 429, the right password included, until the window passes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+
+from shipping.throttles import (
+    AdminLoginAccountThrottle,
+    AdminLoginClientThrottle,
+    FailureThrottle,
+)
+
+
+class FastShipAdminSite(admin.AdminSite):
+    site_header = "FastShip administration"
+    site_title = "FastShip admin"
+    index_title = "Operations"
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return super().login(request, extra_context)
+        guards: list[FailureThrottle] = [
+            AdminLoginClientThrottle(),
+            AdminLoginAccountThrottle(),
+        ]
+        for guard in guards:
+            if not guard.allow_request(request, None):  # type: ignore[arg-type]
+                return login_locked(guard.wait())
+        response = super().login(request, extra_context)
+        # A wrong password re-renders the form (200); a login redirects.
+        if response.status_code == 200 and not request.user.is_authenticated:
+            for guard in guards:
+                guard.record_failure(request, None)  # type: ignore[arg-type]
+        return response
+
+
+def login_locked(wait: float | None) -> HttpResponse:
+    seconds = max(1, math.ceil(wait or 60))
+    response = HttpResponse(
+        "Too many failed logins for this account or from this address. "
+        f"Try again in {math.ceil(seconds / 60)} minute(s).\n",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = str(seconds)
+    return response
