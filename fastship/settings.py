@@ -267,6 +267,10 @@ REST_FRAMEWORK = {
             env.get("THROTTLE_PASSWORD_RESET_ACCOUNT", "").strip() or "3/hour"
         ),
         "verification": env.get("THROTTLE_VERIFICATION", "").strip() or "30/min",
+        # shipment creates per seller (each one mails the recipient)
+        "shipment_create": (
+            env.get("THROTTLE_SHIPMENT_CREATE", "").strip() or "120/min"
+        ),
         # failed admin logins only, per client address / per account
         "admin_login": env.get("THROTTLE_ADMIN_LOGIN", "").strip() or "30/hour",
         "admin_login_account": (
@@ -359,6 +363,12 @@ EMAIL_TIMEOUT = env_int(env, "EMAIL_TIMEOUT", default=10, minimum=1)
 # past this, it may or may not have been sent, and is never sent again alone.
 NOTIFICATION_SEND_LEASE = env_int(
     env, "NOTIFICATION_SEND_LEASE", default=300, minimum=EMAIL_TIMEOUT * 3
+)
+# Shipment mails to one address in an hour; beyond it they are held (the API
+# call still succeeds) until an operator releases them: a seller cannot make
+# FastShip mail one address without limit.
+NOTIFICATION_RECIPIENT_HOURLY_LIMIT = env_int(
+    env, "NOTIFICATION_RECIPIENT_HOURLY_LIMIT", default=20, minimum=1
 )
 
 # --- health ---------------------------------------------------------------------

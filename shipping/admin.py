@@ -17,6 +17,7 @@ from shipping.models import (
     Tag,
     User,
 )
+from shipping.services.shipments import FINISHED
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -166,9 +167,32 @@ class ShipmentAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    actions = ("allow_delivery_codes",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Shipment | None = None
+    ) -> list[str]:
+        # Delivered and cancelled shipments are finished: frozen here as in
+        # the API, so what the timeline and the review refer to stays true.
+        if obj is not None and obj.status in FINISHED:
+            return [field.name for field in self.model._meta.fields] + ["tags"]
+        return list(self.readonly_fields)
+
+    @admin.action(description="Allow new delivery codes (locked after 3 codes)")
+    def allow_delivery_codes(
+        self, request: HttpRequest, queryset: QuerySet[Shipment]
+    ) -> None:
+        from shipping.services.shipments import delivery_codes_allow
+
+        count = delivery_codes_allow(shipment_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{count} locked shipment(s) get a new code on their next delivery "
+            "attempt; others were left alone.",
+        )
 
 
 @admin.register(Tag)
@@ -204,7 +228,7 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
     )
     list_filter = ("state", "kind")
-    actions = ("resend",)
+    actions = ("resend", "release")
     search_fields = ("recipient",)
     exclude = ("context",)  # may hold a delivery code until sent
 
@@ -224,4 +248,15 @@ class NotificationAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             f"{count} mail(s) handed over again; rows not 'sending' were left alone.",
+        )
+
+    @admin.action(description="Send selected 'held' mails (over a recipient's limit)")
+    def release(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        from shipping.services.notifications import notifications_release
+
+        count = notifications_release(
+            notification_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(
+            request, f"{count} held mail(s) handed over; other rows were left alone."
         )

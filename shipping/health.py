@@ -28,6 +28,10 @@ class OutboxCheck(ReadinessCheck):
                 ).count()
                 - attention,
                 "needsAttention": attention,
+                # over a recipient's hourly limit, waiting for an operator
+                "held": Notification.objects.filter(
+                    state=Notification.State.HELD
+                ).count(),
             }
         finally:
             connection.close()  # this checker thread's own: nobody else closes it

@@ -265,6 +265,8 @@ class DeliveryVerification(models.Model):
     )
     code_hash = models.CharField(max_length=128)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # Codes issued (one per delivery attempt); capped until staff reset it.
+    codes_issued = models.PositiveSmallIntegerField(default=0)
     voided = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -335,6 +337,9 @@ class Notification(models.Model):
         # automatically (an operator re-sends it from the admin).
         SENDING = "sending"
         SENT = "sent"
+        # Over the recipient's hourly limit: not sent until an operator
+        # releases it from the admin.
+        HELD = "held"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     recipient = models.EmailField()
@@ -353,6 +358,10 @@ class Notification(models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(
                 fields=["state", "created_at"], name="notification_pending_idx"
+            ),
+            # The per-recipient hourly limit counts by lower-cased address.
+            models.Index(
+                Lower("recipient"), "created_at", name="notification_recipient_idx"
             ),
         ]
 

@@ -88,6 +88,21 @@ class AccountThrottle(FailOpenThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class UserThrottle(FailOpenThrottle):
+    """Counts per authenticated user (the permissions run first)."""
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if not request.user or not request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+
+
+class ShipmentCreateThrottle(UserThrottle):
+    """Shipment creates per seller: each one mails an address the seller chose."""
+
+    scope = "shipment_create"
+
+
 class LoginClientThrottle(ClientThrottle):
     scope = "login"
 

@@ -21,6 +21,7 @@ from shipping.models import E164, Shipment, ShipmentEvent
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
 from shipping.services import shipments
 from shipping.services.idempotency import idempotent_create, request_fingerprint
+from shipping.throttles import ShipmentCreateThrottle
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -116,6 +117,11 @@ class ShipmentCollectionApi(APIView):
         if self.request.method == "POST":
             return [IsAuthenticated(), IsSeller()]
         return list(super().get_permissions())
+
+    def get_throttles(self) -> list[Any]:
+        if self.request.method == "POST":
+            return [ShipmentCreateThrottle()]
+        return list(super().get_throttles())
 
     @extend_schema(
         parameters=[FilterSerializer],

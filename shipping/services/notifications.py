@@ -14,11 +14,13 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from fastship.jobs import background_enqueuer, enqueue
 from shipping.models import Notification
+from shipping.services.tokens import delivery_code
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +32,17 @@ SUBJECTS = {
     Notification.Kind.DELIVERED: "Your shipment was delivered",
     Notification.Kind.CANCELLED: "A shipment to you was cancelled",
 }
+# Mails to an address a seller chose: limited per recipient and hour.
+RECIPIENT_LIMITED_KINDS = frozenset(
+    {
+        Notification.Kind.SHIPMENT_PLACED,
+        Notification.Kind.OUT_FOR_DELIVERY,
+        Notification.Kind.DELIVERED,
+        Notification.Kind.CANCELLED,
+    }
+)
 # Context keys wiped once the mail is sent: they are secrets.
-SECRET_CONTEXT_KEYS = frozenset({"verification_code", "secret_link"})
+SECRET_CONTEXT_KEYS = frozenset({"code_nonce", "verification_code", "secret_link"})
 EMAIL_JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
 
 
@@ -51,16 +62,46 @@ def notification_queue(
 
     The hand-over happens on a background thread, so the request never waits
     on Redis; if it fails, the row stays pending and the relay sends it later.
+    A shipment mail beyond the recipient's hourly limit is recorded ``held``
+    and not sent (see :func:`notifications_release`).
     """
+    held = kind in RECIPIENT_LIMITED_KINDS and _recipient_over_limit(recipient)
     notification = Notification.objects.create(
-        kind=kind, recipient=recipient, context=context
+        kind=kind,
+        recipient=recipient,
+        context=context,
+        state=Notification.State.HELD if held else Notification.State.PENDING,
     )
+    if held:
+        logger.warning(
+            "notification %s (%s) held: its recipient reached the limit of %s "
+            "shipment mails an hour",
+            notification.pk,
+            kind,
+            settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT,
+        )
+        return notification
     transaction.on_commit(
         lambda: background_enqueuer.submit(
             "emails", send_notification_job, notification.pk, **_job_options()
         )
     )
     return notification
+
+
+def _recipient_over_limit(recipient: str) -> bool:
+    since = timezone.now() - timedelta(hours=1)
+    recent = (
+        Notification.objects.annotate(address=Lower("recipient"))
+        .filter(
+            address=recipient.lower(),
+            created_at__gte=since,
+            kind__in=RECIPIENT_LIMITED_KINDS,
+        )
+        .exclude(state=Notification.State.HELD)
+    )
+    limit = settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT
+    return recent[:limit].count() >= limit
 
 
 def _job_options() -> dict[str, Any]:
@@ -219,10 +260,23 @@ def notifications_needing_attention() -> QuerySet[Notification]:
 
 def notifications_resend(*, notification_ids: list[int]) -> int:
     """Put ``sending`` rows back to pending and hand them over (an operator's call)."""
+    return _notifications_requeue(
+        notification_ids=notification_ids, state=Notification.State.SENDING
+    )
+
+
+def notifications_release(*, notification_ids: list[int]) -> int:
+    """Send ``held`` rows after all (an operator's call); return how many."""
+    return _notifications_requeue(
+        notification_ids=notification_ids, state=Notification.State.HELD
+    )
+
+
+def _notifications_requeue(*, notification_ids: list[int], state: str) -> int:
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update()
-            .filter(pk__in=notification_ids, state=Notification.State.SENDING)
+            .filter(pk__in=notification_ids, state=state)
             .values_list("pk", flat=True)
         )
         Notification.objects.filter(pk__in=ids).update(
@@ -241,9 +295,25 @@ def notifications_resend(*, notification_ids: list[int]) -> int:
     return len(ids)
 
 
+def notification_delivery_code(notification: Notification) -> str | None:
+    """Return the delivery code an unsent out-for-delivery mail carries, if any.
+
+    The row holds only the nonce the code is derived from (wiped when sent).
+    """
+    context = notification.context
+    if "code_nonce" not in context:
+        return context.get("verification_code")  # rows written before nonces
+    return delivery_code(
+        shipment_id=context["shipment_id"], nonce=context["code_nonce"]
+    )
+
+
 def build_email(notification: Notification) -> EmailMultiAlternatives:
     """Render the text and HTML bodies of an outbox email from its templates."""
     context = {**notification.context, "public_base_url": settings.PUBLIC_BASE_URL}
+    code = notification_delivery_code(notification)
+    if code is not None:
+        context["verification_code"] = code
     template = f"shipping/email/{notification.kind}"
     message = EmailMultiAlternatives(
         subject=SUBJECTS[Notification.Kind(notification.kind)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
@@ -33,10 +34,14 @@ from shipping.models import (
     normalize_zip_code,
 )
 from shipping.services.notifications import absolute_url, notification_queue
-from shipping.services.tokens import review_token
+from shipping.services.tokens import delivery_code, review_token
 
 Status = Shipment.Status
+logger = logging.getLogger(__name__)
 MAX_CODE_ATTEMPTS = 5
+# Codes per shipment (one per delivery attempt) until staff allow more: with
+# 5 guesses each, at most 15 guesses in all.
+MAX_CODES_PER_SHIPMENT = 3
 
 # (from, to) pairs a partner may make; a seller may only cancel.
 PARTNER_TRANSITIONS = frozenset(
@@ -161,18 +166,34 @@ def _code_hash(shipment_id: Any, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
-def _verification_start(*, shipment: Shipment) -> str:
-    """Make a fresh 6-digit code (cryptographic source), store its hash only."""
-    code = f"{secrets.randbelow(10**6):06d}"
-    DeliveryVerification.objects.update_or_create(
-        shipment=shipment,
-        defaults={
-            "code_hash": _code_hash(shipment.pk, code),
-            "failed_attempts": 0,
-            "voided": False,
-        },
+def _verification_start(*, shipment: Shipment) -> str | None:
+    """Issue the next delivery code; return the nonce it is derived from.
+
+    Only the code's hash is stored. After ``MAX_CODES_PER_SHIPMENT`` codes
+    the verification is locked instead (None) until staff allow new codes.
+    """
+    verification, _ = DeliveryVerification.objects.select_for_update().get_or_create(
+        shipment=shipment, defaults={"code_hash": ""}
     )
-    return code
+    if verification.codes_issued >= MAX_CODES_PER_SHIPMENT:
+        verification.voided = True
+        verification.save(update_fields=["voided"])
+        return None
+    nonce = secrets.token_urlsafe(16)
+    code = delivery_code(shipment_id=shipment.pk, nonce=nonce)
+    verification.code_hash = _code_hash(shipment.pk, code)
+    verification.codes_issued += 1
+    verification.failed_attempts = 0
+    verification.voided = False
+    verification.save()
+    return nonce
+
+
+def delivery_codes_allow(*, shipment_ids: Iterable[Any]) -> int:
+    """Let locked shipments get codes again (staff); the next attempt issues one."""
+    return DeliveryVerification.objects.filter(
+        shipment_id__in=list(shipment_ids), voided=True
+    ).update(codes_issued=0, failed_attempts=0)
 
 
 def _verification_check(*, shipment: Shipment, code: str) -> DomainError | None:
@@ -273,11 +294,23 @@ def _shipment_apply(
         description=description or _default_description(new, estimated_delivery),
     )
     if new == Status.OUT_FOR_DELIVERY:
-        code = _verification_start(shipment=shipment)
+        nonce = _verification_start(shipment=shipment)
+        if nonce is None:
+            logger.warning(
+                "shipment %s used its %s delivery codes: no new code until staff "
+                "allow it in the admin",
+                shipment.pk,
+                MAX_CODES_PER_SHIPMENT,
+            )
+            return
         notification_queue(
             kind=Notification.Kind.OUT_FOR_DELIVERY,
             recipient=shipment.recipient_email,
-            context={**_tracking_context(shipment), "verification_code": code},
+            context={
+                **_tracking_context(shipment),
+                "shipment_id": str(shipment.pk),
+                "code_nonce": nonce,
+            },
         )
     elif new == Status.DELIVERED:
         _partner_release(partner_id=shipment.delivery_partner_id)

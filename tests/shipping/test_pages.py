@@ -24,11 +24,10 @@ def delivered(seeded_tags):
         shipment_id=shipment.pk, partner=partner, status="out_for_delivery"
     )
     from shipping.models import Notification
+    from shipping.services.notifications import notification_delivery_code
 
-    code = (
-        Notification.objects.filter(kind="out_for_delivery")
-        .latest("pk")
-        .context["verification_code"]
+    code = notification_delivery_code(
+        Notification.objects.filter(kind="out_for_delivery").latest("pk")
     )
     shipments.shipment_update(
         shipment_id=shipment.pk,

@@ -145,3 +145,27 @@ def test_admin_pages_for_operators(admin_client, seeded_tags):
         "/admin/django_rq/dashboard/",
     ):
         assert admin_client.get(path).status_code == 200, path
+
+
+def test_finished_shipments_are_read_only_in_the_admin(admin_client):
+    """A cancelled (or delivered) shipment's form has no field to change."""
+    from shipping.services.shipments import shipment_cancel
+    from tests.factories import partner_make
+
+    seller = seller_make()
+    partner_make(zip_codes=("20095",))
+    open_one = shipment_make(seller=seller)
+    finished = shipment_make(seller=seller)
+    shipment_cancel(shipment_id=finished.pk, seller=seller)
+    editable = admin_client.get(f"/admin/shipping/shipment/{open_one.pk}/change/")
+    assert b'name="content"' in editable.content
+    frozen = admin_client.get(f"/admin/shipping/shipment/{finished.pk}/change/")
+    assert frozen.status_code == 200
+    for field in (b'name="content"', b'name="weight_kg"', b'name="tags"'):
+        assert field not in frozen.content
+    admin_client.post(
+        f"/admin/shipping/shipment/{finished.pk}/change/",
+        {"content": "changed afterwards", "weight_kg": "9.99"},
+    )
+    finished.refresh_from_db()
+    assert finished.content == "Two books"

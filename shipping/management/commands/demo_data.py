@@ -13,6 +13,7 @@ from django.utils import timezone
 from fastship.jobs import background_enqueuer
 from shipping.models import DeliveryPartner, Notification, Seller, Shipment, User
 from shipping.services import accounts, shipments
+from shipping.services.notifications import notification_delivery_code
 
 DEMO_PASSWORD = "fastship-demo-2026"  # noqa: S105 - a printed demo login, development only
 STAFF_EMAIL = "admin@fastship.local"
@@ -117,10 +118,10 @@ class Command(BaseCommand):
             shipment_id=delivered.pk, partner=partner, status="out_for_delivery"
         )
         # Demo only: read the code from the not-yet-sent outbox mail.
-        code = (
-            Notification.objects.filter(kind=Notification.Kind.OUT_FOR_DELIVERY)
-            .latest("pk")
-            .context["verification_code"]
+        code = notification_delivery_code(
+            Notification.objects.filter(kind=Notification.Kind.OUT_FOR_DELIVERY).latest(
+                "pk"
+            )
         )
         shipments.shipment_update(
             shipment_id=delivered.pk,
