@@ -242,6 +242,15 @@ def redis_config(environ: Mapping[str, str]) -> RedisConfig | None:
     )
 
 
+def without_credentials(url: str) -> str:
+    """Return ``url`` with its user and password replaced, for messages and logs."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"***@{host}").geturl()
+
+
 def _redis_from_url(url: str) -> RedisConfig:
     parts = urlsplit(url)
     if parts.scheme not in {"redis", "rediss"}:
@@ -258,7 +267,7 @@ def _redis_from_url(url: str) -> RedisConfig:
         port = parts.port or 6379
     except ValueError:
         raise ImproperlyConfigured(
-            f"REDIS_URL has an invalid port or database: {url!r}"
+            f"REDIS_URL has an invalid port or database: {without_credentials(url)!r}"
         ) from None
     cert_reqs = query.pop("ssl_cert_reqs", "required")
     return RedisConfig(

@@ -267,6 +267,12 @@ REST_FRAMEWORK = {
             env.get("THROTTLE_PASSWORD_RESET_ACCOUNT", "").strip() or "3/hour"
         ),
         "verification": env.get("THROTTLE_VERIFICATION", "").strip() or "30/min",
+        "verification_resend": (
+            env.get("THROTTLE_VERIFICATION_RESEND", "").strip() or "10/hour"
+        ),
+        "verification_resend_account": (
+            env.get("THROTTLE_VERIFICATION_RESEND_ACCOUNT", "").strip() or "3/hour"
+        ),
         # shipment creates per seller (each one mails the recipient)
         "shipment_create": (
             env.get("THROTTLE_SHIPMENT_CREATE", "").strip() or "120/min"

@@ -155,6 +155,17 @@ class FastShipWorker(Worker):
         scheduler.acquire_locks(auto_start=True)
 
 
+def _shutdown_was_requested(worker: Worker) -> bool:
+    """True when the loop ended on SIGTERM/SIGINT, not on a fault.
+
+    RQ records the time of a shutdown request; ``_stop_requested`` alone is
+    set only when the signal came during a job (an idle worker raises
+    ``StopRequested`` without it), so a plain ``docker stop`` looked like a
+    fault and the worker started again.
+    """
+    return bool(worker._stop_requested or worker._shutdown_requested_date)
+
+
 def worker_run_forever(queue_names: list[str], *, max_backoff: float = 30.0) -> None:
     """Run :class:`FastShipWorker` on ``queue_names``; start it again after a fault.
 
@@ -177,7 +188,7 @@ def worker_run_forever(queue_names: list[str], *, max_backoff: float = 30.0) -> 
             worker.work(with_scheduler=True, logging_level="INFO")
         except RedisError as error:
             logger.warning("worker could not start: %s", error)
-        if worker is not None and worker._stop_requested:
+        if worker is not None and _shutdown_was_requested(worker):
             return
         # RQ's handlers still point at the worker that quit: ours end the pause.
         signal.signal(signal.SIGTERM, request_stop)

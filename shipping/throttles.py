@@ -169,5 +169,13 @@ class PasswordResetAccountThrottle(AccountThrottle):
     scope = "password_reset_account"
 
 
+class VerificationResendClientThrottle(ClientThrottle):
+    scope = "verification_resend"
+
+
+class VerificationResendAccountThrottle(AccountThrottle):
+    scope = "verification_resend_account"
+
+
 class VerificationClientThrottle(ClientThrottle):
     scope = "verification"

@@ -11,6 +11,11 @@ api_urlpatterns = [
     path("sellers/", accounts.SellerCreateApi.as_view(), name="seller-create"),
     path("partners/", accounts.PartnerCreateApi.as_view(), name="partner-create"),
     path("auth/verify-email/", accounts.VerifyEmailApi.as_view(), name="verify-email"),
+    path(
+        "auth/verify-email/resend/",
+        accounts.VerifyEmailResendApi.as_view(),
+        name="verify-email-resend",
+    ),
     path("auth/token/", accounts.TokenObtainApi.as_view(), name="token-obtain"),
     path(
         "auth/token/refresh/", accounts.TokenRefreshApi.as_view(), name="token-refresh"

@@ -34,6 +34,8 @@ from shipping.throttles import (
     PasswordResetClientThrottle,
     SignupClientThrottle,
     VerificationClientThrottle,
+    VerificationResendAccountThrottle,
+    VerificationResendClientThrottle,
 )
 
 TokenPairSerializer = inline_serializer(
@@ -130,6 +132,24 @@ class VerifyEmailApi(PublicApi):
         query.is_valid(raise_exception=True)
         user = accounts.user_verify_email(token=query.validated_data["token"])
         return Response({"email": user.email})
+
+
+class VerifyEmailResendApi(PublicApi):
+    throttle_classes = [  # noqa: RUF012
+        VerificationResendClientThrottle,
+        VerificationResendAccountThrottle,
+    ]
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+
+    @extend_schema(request=InputSerializer, responses={202: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        """Mail a new verification link; the answer is the same for every address."""
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        accounts.verification_mail_resend(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class TokenObtainApi(PublicApi):

@@ -131,6 +131,18 @@ def user_verify_email(*, token: str) -> User:
 
 
 @transaction.atomic
+def verification_mail_resend(*, email: str) -> None:
+    """Mail a new verification link to an unverified account; say nothing either way."""
+    user = User.objects.filter(
+        email=normalize_email_address(email),
+        is_active=True,
+        email_verified_at__isnull=True,
+    ).first()
+    if user is not None:
+        _verification_mail_queue(user=user)
+
+
+@transaction.atomic
 def password_reset_request(*, email: str) -> None:
     """Send a reset link if the account exists; say nothing either way."""
     user = User.objects.filter(
@@ -154,11 +166,18 @@ def password_reset_confirm(*, token: str, password: str) -> User:
     """Set a new password with a reset token (which then stops working).
 
     Every refresh token of the account is revoked: a reset ends all sessions.
+    The token came by mail, so the reset also proves the address is the
+    user's: it is marked verified (whoever signed up with it first is locked
+    out with the old password).
     """
     user = password_reset_user(token=token)
     validate_password(password, user=user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    fields = ["password"]
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        fields.append("email_verified_at")
+    user.save(update_fields=fields)
     user_tokens_revoke(user=user)
     return user
 

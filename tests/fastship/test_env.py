@@ -167,6 +167,24 @@ class TestRedisConfig:
         with pytest.raises(ImproperlyConfigured, match="REDIS_URL"):
             redis_config({"REDIS_URL": url})
 
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "redis://:s3cr3t-pw@cache:x/1",
+            "rediss://app:s3cr3t-pw@cache:6379/nope",
+        ],
+    )
+    def test_a_refused_url_is_shown_without_its_password(self, url):
+        """The start-up error names the URL, never its credentials."""
+        with pytest.raises(ImproperlyConfigured) as refused:
+            redis_config({"REDIS_URL": url})
+        assert "s3cr3t-pw" not in str(refused.value)
+        assert "***@cache" in str(refused.value)
+        config = redis_config({"REDIS_URL": "redis://:s3cr3t-pw@cache:6379/1"})
+        assert "s3cr3t-pw" not in repr(config)
+        assert config is not None
+        assert "s3cr3t-pw" not in config.safe_url
+
 
 class TestTypedValues:
     def test_bool(self):

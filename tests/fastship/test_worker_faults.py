@@ -167,6 +167,31 @@ def stop_worker(worker: ServerProcess) -> None:
 DEADLINE = 60
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_ends_the_worker_instead_of_a_restart(sig):
+    """``docker stop`` (SIGTERM) or Ctrl+C ends an idle worker; it is no fault.
+
+    Before, RQ's idle shutdown looked like a fault and the worker started
+    again, so a stop waited for ECS's SIGKILL.
+    """
+    with private_redis() as redis:
+        worker = start_worker(redis, free_port())
+        try:
+            client = Redis(port=redis.port, socket_timeout=2)
+            assert wait_until(
+                lambda: client.exists("rq:scheduler-lock:emails") == 1, seconds=30
+            ), worker.output
+            os.kill(worker.pid, sig)
+            # Generous for a loaded machine: it takes about a second.
+            assert wait_until(lambda: worker.poll() is not None, seconds=20), (
+                worker.output
+            )
+            assert worker.poll() == 0, worker.output
+            assert "starting again" not in worker.output
+        finally:
+            stop_worker(worker)
+
+
 def test_every_mail_arrives_once_through_a_redis_hang_and_an_empty_restart(app_on):
     """Redis hung 30 s, then killed and started empty: all mail, once, unattended."""
     with private_redis() as redis, smtp_mailbox() as (mailbox, smtp_port):

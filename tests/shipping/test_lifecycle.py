@@ -276,3 +276,79 @@ def test_password_reset_link_works_once(api, smtp, run_jobs, settings):
         format="json",
     )
     assert ok.status_code == 200
+
+
+def test_squatted_address_is_recovered_by_its_owner(api, smtp, run_jobs, settings):
+    """Someone signed up with my address first: a reset makes the account mine.
+
+    The owner cannot sign up again (the address is taken) but can ask for a
+    new verification mail, or reset the password: the reset proves the
+    mailbox, verifies the address and ends the squatter's sessions.
+    """
+    settings.PUBLIC_BASE_URL = "http://testserver"
+    squatter_password = "squatter-secret-2026"
+    body = {
+        "name": "Not the owner",
+        "email": "owner@example.com",
+        "password": squatter_password,
+        "address": "1 Elsewhere",
+        "zip_code": "10115",
+    }
+    assert api.post("/api/v1/sellers/", body, format="json").status_code == 201
+    again = api.post("/api/v1/sellers/", {**body, "password": PASSWORD}, format="json")
+    assert again.status_code == 400
+    # A resend is 202 for every address; only an unverified account gets a mail.
+    for email in ("owner@example.com", "nobody@example.com"):
+        response = api.post(
+            "/api/v1/auth/verify-email/resend/", {"email": email}, format="json"
+        )
+        assert response.status_code == 202
+    run_jobs()
+    assert len(smtp.to("owner@example.com")) == 2  # sign-up and resend
+    assert not smtp.to("nobody@example.com")
+    (verify_link,) = links_in(smtp.last_to("owner@example.com"))
+    assert "/api/v1/auth/verify-email/?token=" in verify_link
+
+    api.post("/api/v1/auth/password-reset/", {"email": body["email"]}, format="json")
+    run_jobs()
+    (reset_link,) = links_in(smtp.last_to("owner@example.com"))
+    token = urlsplit(reset_link).path.split("/")[2]
+    confirmed = api.post(
+        "/api/v1/auth/password-reset/confirm/",
+        {"token": token, "password": PASSWORD},
+        format="json",
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    assert login(api, "owner@example.com")["access"]  # verified: no 403
+    squatter = api.post(
+        "/api/v1/auth/token/",
+        {"email": "owner@example.com", "password": squatter_password},
+        format="json",
+    )
+    assert squatter.status_code == 401
+    # Verified now: a resend mails nothing more.
+    sent = len(smtp.to("owner@example.com"))
+    api.post(
+        "/api/v1/auth/verify-email/resend/", {"email": body["email"]}, format="json"
+    )
+    run_jobs()
+    assert len(smtp.to("owner@example.com")) == sent
+
+
+def test_verification_resend_is_throttled_per_account(api, monkeypatch):
+    from shipping.throttles import VerificationResendAccountThrottle
+
+    monkeypatch.setattr(
+        VerificationResendAccountThrottle, "rate", "2/hour", raising=False
+    )
+    codes = [
+        api.post(
+            "/api/v1/auth/verify-email/resend/",
+            {"email": "Someone@example.com"},
+            format="json",
+        ).status_code
+        for _ in range(3)
+    ]
+    assert codes == [202, 202, 429]
+    bad = api.post("/api/v1/auth/verify-email/resend/", {"email": "x"}, format="json")
+    assert bad.status_code == 400
