@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -134,22 +139,31 @@ class VerifyEmailApi(PublicApi):
         return Response({"email": user.email})
 
 
-class VerifyEmailResendApi(PublicApi):
+class EmailRequestApi(PublicApi):
+    """A request naming an address that answers 202 whether the account exists."""
+
+    class InputSerializer(StrictSerializer):
+        email = serializers.EmailField(max_length=254)
+
+    def accept(self, request: Request, action: Callable[..., None]) -> Response:
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        action(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyEmailResendApi(EmailRequestApi):
     throttle_classes = [  # noqa: RUF012
         VerificationResendClientThrottle,
         VerificationResendAccountThrottle,
     ]
 
-    class InputSerializer(StrictSerializer):
-        email = serializers.EmailField(max_length=254)
-
-    @extend_schema(request=InputSerializer, responses={202: None}, tags=["auth"])
+    @extend_schema(
+        request=EmailRequestApi.InputSerializer, responses={202: None}, tags=["auth"]
+    )
     def post(self, request: Request) -> Response:
         """Mail a new verification link; the answer is the same for every address."""
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        accounts.verification_mail_resend(email=data.validated_data["email"])
-        return Response(status=status.HTTP_202_ACCEPTED)
+        return self.accept(request, accounts.verification_mail_resend)
 
 
 class TokenObtainApi(PublicApi):
@@ -252,19 +266,15 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordResetApi(PublicApi):
+class PasswordResetApi(EmailRequestApi):
     throttle_classes = [PasswordResetClientThrottle, PasswordResetAccountThrottle]  # noqa: RUF012
 
-    class InputSerializer(StrictSerializer):
-        email = serializers.EmailField(max_length=254)
-
-    @extend_schema(request=InputSerializer, responses={202: None}, tags=["auth"])
+    @extend_schema(
+        request=EmailRequestApi.InputSerializer, responses={202: None}, tags=["auth"]
+    )
     def post(self, request: Request) -> Response:
         """Ask for a reset link; the answer is the same whether the account exists."""
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        accounts.password_reset_request(email=data.validated_data["email"])
-        return Response(status=status.HTTP_202_ACCEPTED)
+        return self.accept(request, accounts.password_reset_request)
 
 
 class PasswordResetConfirmApi(PublicApi):
@@ -289,46 +299,96 @@ class PasswordResetConfirmApi(PublicApi):
         return Response({"email": user.email})
 
 
+class MeOutputSerializer(serializers.Serializer):
+    """What every account shows of itself."""
+
+    id = serializers.IntegerField(source="pk")
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    role: serializers.Field = serializers.CharField()
+
+
+def role_field(role: User.Role) -> serializers.ChoiceField:
+    """The ``role`` of one shape, so the schema's shapes exclude each other."""
+    return serializers.ChoiceField(choices=[(role.value, role.label)])
+
+
+class StaffMeOutputSerializer(MeOutputSerializer):
+    role = role_field(User.Role.STAFF)
+
+
+class SellerMeOutputSerializer(MeOutputSerializer):
+    role = role_field(User.Role.SELLER)
+    address = serializers.CharField(source="seller.address")
+    zip_code = serializers.CharField(source="seller.zip_code")
+
+
+class PartnerMeOutputSerializer(MeOutputSerializer):
+    role = role_field(User.Role.PARTNER)
+    serviceable_zip_codes = serializers.SerializerMethodField()
+    max_handling_capacity = serializers.IntegerField(
+        source="partner.max_handling_capacity"
+    )
+    active_shipments = serializers.IntegerField(source="partner.active_shipments")
+    approved = serializers.BooleanField(source="partner.is_approved")
+
+    def get_serviceable_zip_codes(self, user: User) -> list[str]:
+        return sorted(code.zip_code for code in user.partner.zip_codes.all())
+
+
+ME_OUTPUT: dict[str, type[MeOutputSerializer]] = {
+    User.Role.SELLER: SellerMeOutputSerializer,
+    User.Role.PARTNER: PartnerMeOutputSerializer,
+    User.Role.STAFF: StaffMeOutputSerializer,
+}
+# The schema: one shape per role, told apart by ``role``.
+MeSchema = PolymorphicProxySerializer(
+    component_name="Me",
+    serializers={str(role): cls for role, cls in ME_OUTPUT.items()},
+    resource_type_field_name="role",
+)
+
+
+def me_data(user: User) -> Any:
+    """The profile in the shape of the user's role (a role without its profile
+    row, which only the admin can make, shows the common fields)."""
+    output = ME_OUTPUT.get(user.role, MeOutputSerializer)
+    profiles: dict[str, str] = {
+        User.Role.SELLER: "seller",
+        User.Role.PARTNER: "partner",
+    }
+    profile = profiles.get(user.role)
+    if profile is not None and not hasattr(user, profile):
+        output = MeOutputSerializer
+    return output(user).data
+
+
+class MeUpdateSchema(serializers.Serializer):
+    """The schema of ``PATCH /me/``: every field any role may change.
+
+    (A oneOf of the role's shapes would be ambiguous: ``{"name": ...}`` fits
+    all of them.) The view checks the fields against the caller's role.
+    """
+
+    name = serializers.CharField(max_length=150, required=False)
+    address = serializers.CharField(
+        max_length=300, required=False, help_text="Sellers only."
+    )
+    zip_code = zip_code_field(required=False, help_text="Sellers only.")
+    serviceable_zip_codes = serializers.ListField(
+        child=zip_code_field(),
+        allow_empty=False,
+        max_length=500,
+        required=False,
+        help_text="Partners only.",
+    )
+    max_handling_capacity = serializers.IntegerField(
+        min_value=1, max_value=100_000, required=False, help_text="Partners only."
+    )
+
+
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]  # noqa: RUF012
-
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField(source="pk")
-        email = serializers.EmailField()
-        name = serializers.CharField()
-        role = serializers.CharField()
-        address = serializers.CharField(source="seller.address", required=False)
-        zip_code = serializers.CharField(source="seller.zip_code", required=False)
-        serviceable_zip_codes = serializers.SerializerMethodField()
-        max_handling_capacity = serializers.IntegerField(
-            source="partner.max_handling_capacity", required=False
-        )
-        active_shipments = serializers.IntegerField(
-            source="partner.active_shipments", required=False
-        )
-        approved = serializers.BooleanField(
-            source="partner.is_approved", required=False
-        )
-
-        def get_serviceable_zip_codes(self, user: User) -> list[str] | None:
-            if user.role != User.Role.PARTNER:
-                return None
-            return sorted(code.zip_code for code in user.partner.zip_codes.all())
-
-        def to_representation(self, user: User) -> dict[str, Any]:
-            data = super().to_representation(user)
-            if user.role != User.Role.SELLER:
-                data.pop("address", None)
-                data.pop("zip_code", None)
-            if user.role != User.Role.PARTNER:
-                for key in (
-                    "serviceable_zip_codes",
-                    "max_handling_capacity",
-                    "active_shipments",
-                    "approved",
-                ):
-                    data.pop(key, None)
-            return data
 
     class PartnerInputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=150, required=False)
@@ -347,15 +407,18 @@ class MeApi(APIView):
     class StaffInputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=150, required=False)
 
-    @extend_schema(responses={200: OutputSerializer}, tags=["accounts"])
+    @extend_schema(responses={200: MeSchema}, tags=["accounts"])
     def get(self, request: Request) -> Response:
         """Your own profile, with your role."""
-        return Response(self.OutputSerializer(request.user).data)
+        return Response(me_data(current_user(request)))
 
     @extend_schema(
-        request=PartnerInputSerializer,
-        responses={200: OutputSerializer},
+        request=MeUpdateSchema,
+        responses={200: MeSchema},
         tags=["accounts"],
+        description="The fields a role may change: sellers `name`, `address`, "
+        "`zip_code`; partners `name`, `serviceable_zip_codes`, "
+        "`max_handling_capacity`; staff `name`. Others are a 400.",
     )
     def patch(self, request: Request) -> Response:
         """Change your profile (partners: zip codes and capacity)."""
@@ -369,4 +432,4 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         accounts.profile_update(user=user, **data.validated_data)
         fresh = User.objects.select_related("seller", "partner").get(pk=user.pk)
-        return Response(self.OutputSerializer(fresh).data)
+        return Response(me_data(fresh))

@@ -21,7 +21,11 @@ def current_user(request: Request) -> User:
 
 
 class StrictSerializer(serializers.Serializer):
-    """Refuses fields it does not know: a typo must not be silently ignored."""
+    """Refuses fields it does not know, and numbers where text is expected.
+
+    A typo must not be silently ignored, and DRF's text fields would turn
+    ``0`` or ``true`` into ``"0"`` and ``"True"``: the schema says string.
+    """
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
@@ -31,7 +35,25 @@ class StrictSerializer(serializers.Serializer):
                     {name: ["This field is not allowed here."] for name in unknown},
                     code="unknown_field",
                 )
+            not_text = {
+                name: ["Not a valid string."]
+                for name, field in self.fields.items()
+                if name in data and not _is_text_for(field, data[name])
+            }
+            if not_text:
+                raise serializers.ValidationError(not_text, code="invalid")
         return super().to_internal_value(data)
+
+
+def _is_text_for(field: serializers.Field, value: Any) -> bool:
+    """False when ``field`` takes text (or a list of text) and ``value`` is not."""
+    if isinstance(field, serializers.CharField) and not isinstance(
+        field, serializers.DecimalField
+    ):
+        return value is None or isinstance(value, str)
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return all(_is_text_for(field.child, item) for item in value)
+    return True
 
 
 def zip_code_field(**kwargs: Any) -> serializers.CharField:

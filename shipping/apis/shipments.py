@@ -68,6 +68,15 @@ class ShipmentPagination(PageNumberPagination):
     max_page_size = 100
 
 
+class ShipmentPageSerializer(serializers.Serializer):
+    """One page of shipments (the schema of :class:`ShipmentPagination`)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ShipmentOutputSerializer(many=True)
+
+
 def _seller_of(request: Request) -> Any:
     return current_user(request).seller
 
@@ -94,6 +103,17 @@ class ShipmentCollectionApi(APIView):
             choices=Shipment.Status.choices, required=False
         )
         tag = serializers.CharField(max_length=32, required=False)
+        # Read by ShipmentPagination; checked here so a bad value is a 400,
+        # not silently the default.
+        page = serializers.IntegerField(
+            min_value=1, required=False, help_text="Page number, from 1."
+        )
+        page_size = serializers.IntegerField(
+            min_value=1,
+            max_value=ShipmentPagination.max_page_size,
+            required=False,
+            help_text=f"Shipments per page (default {ShipmentPagination.page_size}).",
+        )
 
     class InputSerializer(StrictSerializer):
         content = serializers.CharField(min_length=1, max_length=500)
@@ -125,15 +145,20 @@ class ShipmentCollectionApi(APIView):
 
     @extend_schema(
         parameters=[FilterSerializer],
-        responses={200: ShipmentOutputSerializer(many=True)},
+        responses={200: ShipmentPageSerializer},
+        operation_id="api_v1_shipments_list",
         tags=["shipments"],
     )
     def get(self, request: Request) -> Response:
         """List shipments, newest first, paginated; filter by status or tag."""
-        filters = self.FilterSerializer(data=request.query_params)
+        # A plain dict: DRF reads a QueryDict like a form, where "?tag=" counts
+        # as absent; here a blank filter is refused, as the schema says.
+        filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
         queryset = selectors.shipment_list_for_user(
-            user=current_user(request), **filters.validated_data
+            user=current_user(request),
+            **{key: wanted[key] for key in ("status", "tag") if key in wanted},
         )
         paginator = ShipmentPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
