@@ -276,10 +276,16 @@ class TestAccessControl:
             "/api/v1/shipments/?status=lost", **bearer(world["partner"])
         )
         assert bad_filter.status_code == 400
+        # Beyond the maximum (100) is a 400 naming it, not silently 100.
         too_big = api.get(
             "/api/v1/shipments/?page_size=1000", **bearer(world["partner"])
+        )
+        assert too_big.status_code == 400
+        assert too_big.json()["errors"][0]["attr"] == "page_size"
+        largest = api.get(
+            "/api/v1/shipments/?page_size=100", **bearer(world["partner"])
         ).json()
-        assert len(too_big["results"]) == 2
+        assert len(largest["results"]) == 2
 
 
 class TestShipmentRules:
