@@ -7,7 +7,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME=
 
-.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-memory up down clean
+.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-memory up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-probe  /health vs a bare ASGI app (needs wrk: apt-get install wrk)"
 	@echo "make bench-requestlog  request logging off/on/Redis hung/refused (wrk, PostgreSQL, Redis)"
 	@echo "make bench-api    shipping API hot paths on PostgreSQL (wrk, PostgreSQL, Redis)"
+	@echo "make bench-compare BASELINE=<commit>  CPU ms per request, a commit vs this tree"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -79,6 +80,9 @@ bench-requestlog: install
 
 bench-api: install
 	PYTHONPATH=. $(PY) bench/shipping_api.py
+
+bench-compare: install
+	PYTHONPATH=. $(PY) bench/compare_api.py --baseline $(or $(BASELINE),origin/main) $(BENCH_ARGS)
 
 bench-memory: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH=. $(PY) bench/memory.py

@@ -12,11 +12,19 @@ import shutil
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from tests.servers import free_port, gunicorn_argv, running_server, server_env
+from tests.servers import (
+    PROJECT_DIR,
+    ServerProcess,
+    free_port,
+    gunicorn_argv,
+    running_server,
+    server_env,
+)
 
 PRODUCTION = {
     "DJANGO_ENV": "production",
@@ -92,10 +100,47 @@ def run_wrk(
 @contextmanager
 def pinned_server(app: str, **env: str | None) -> Iterator[int]:
     """Serve ``app`` with one uvicorn worker under gunicorn, pinned to CPU 0."""
-    port = free_port()
-    argv = ["taskset", "-c", "0", *gunicorn_argv(app, port, asgi=True, workers=1)]
-    with running_server(argv, port=port, env=server_env(**env)):
+    with pinned_process(app, env=env) as (port, _):
         yield port
+
+
+@contextmanager
+def pinned_process(
+    app: str,
+    *,
+    env: Mapping[str, str | None],
+    tree: Path = PROJECT_DIR,
+    asgi: bool = True,
+    worker_class: str | None = None,
+) -> Iterator[tuple[int, ServerProcess]]:
+    """Serve ``app`` from the source ``tree`` (one worker, CPU 0); yield (port, master)."""
+    port = free_port()
+    argv = ["taskset", "-c", "0", *gunicorn_argv(app, port, asgi=asgi, workers=1)]
+    if worker_class:
+        argv += ["--worker-class", worker_class]  # the last one counts
+    environ = server_env(**env, PYTHONPATH=str(tree))
+    with running_server(argv, port=port, env=environ, cwd=tree) as process:
+        yield port, process
+
+
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds of the worker processes under ``master_pid``."""
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master_pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def median(values: list[float]) -> float:

@@ -190,9 +190,10 @@ def running_server(
     env: Mapping[str, str],
     ready_path: str = "/health",
     timeout: float = 30.0,
+    cwd: Path = PROJECT_DIR,
 ) -> Iterator[ServerProcess]:
     """Start ``argv`` (a server on ``port``), wait until it answers, stop it after."""
-    process = ServerProcess(argv, env)
+    process = ServerProcess(argv, env, cwd=cwd)
     try:
         deadline = time.monotonic() + timeout
         while True:
