@@ -3,6 +3,7 @@
 The liveness probe is answered by ``ProbeASGIMiddleware`` in front of Django,
 so nothing Django does (middleware, signals, database) can delay it. The
 lifespan layer flushes the request-log buffer when the server shuts down.
+Django itself runs in ``OneHopASGIHandler``: one thread hop per request.
 """
 
 import gc
@@ -12,13 +13,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fastship.settings")
 # Under ASGI, database connections come from Django's bounded psycopg pool.
 os.environ.setdefault("FASTSHIP_ASGI", "1")
 
-from django.core.asgi import get_asgi_application
+import django
 
-from fastship.lifespan import LifespanMiddleware
-from fastship.requestlog.shipper import flush_shipper
-from healthcheck.asgi import ProbeASGIMiddleware
+django.setup(set_prefix=False)
 
-django_application = get_asgi_application()
+from django.conf import settings  # noqa: E402
+
+from fastship.asgi_handler import OneHopASGIHandler  # noqa: E402
+from fastship.lifespan import LifespanMiddleware  # noqa: E402
+from fastship.requestlog.shipper import flush_shipper  # noqa: E402
+from healthcheck.asgi import ProbeASGIMiddleware  # noqa: E402
+
+# Each request's synchronous part (middleware, view, ORM) in one thread hop.
+django_application = OneHopASGIHandler(threads=settings.REQUEST_THREADS)
 application = ProbeASGIMiddleware(
     LifespanMiddleware(django_application, on_shutdown=[flush_shipper])
 )

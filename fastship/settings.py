@@ -153,6 +153,11 @@ DATABASE_TIMEOUTS = DatabaseTimeouts(
         env, "DATABASE_POOL_TIMEOUT", default=0.8, minimum=0.1
     ),
 )
+# Threads that serve requests under ASGI (fastship/asgi_handler.py): as many as
+# the database pool has connections, so none waits for a connection.
+REQUEST_THREADS = env_int(
+    env, "REQUEST_THREADS", default=DATABASE_TIMEOUTS.pool_max_size, minimum=1
+)
 DATABASES = {
     "default": database_config(
         env, sqlite_path=BASE_DIR / "db.sqlite3", timeouts=DATABASE_TIMEOUTS

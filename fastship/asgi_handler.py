@@ -1,0 +1,113 @@
+"""Django under ASGI with one thread hop per request.
+
+Django's own ASGI handler runs each synchronous middleware hook and the view
+in a thread hop of its own (16 ``sync_to_async`` hops per API request here,
+and a new thread per request): about a quarter of a request's CPU. This
+handler reads the body on the event loop as Django does, then runs the whole
+synchronous part (the request signals, every middleware, the view, the ORM,
+rendering) in one call on a bounded pool of threads, and sends the answer
+from the event loop. The ``/health`` probe stays in front of it, on the
+loop, never waiting for a thread.
+
+The pool's size is ``REQUEST_THREADS`` (default: the database pool's
+``DATABASE_POOL_MAX_SIZE``), so a request waits for a thread rather than for
+a database connection it could not get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
+
+Scope = dict[str, Any]
+
+
+class OneHopASGIHandler(ASGIHandler):
+    """Serve HTTP like Django's ASGI handler, with its middleware run sync."""
+
+    def __init__(self, *, threads: int) -> None:
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        self.executor = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="fastship-request"
+        )
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"only HTTP is served here, not {scope['type']}")
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Any, send: Any) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        loop = asyncio.get_running_loop()
+        response, chunks = await loop.run_in_executor(
+            self.executor, self.serve, scope, body_file
+        )
+        try:
+            await self.send_head(response, send)
+            for chunk in chunks[:-1]:
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+            await send({"type": "http.response.body", "body": chunks[-1]})
+        except (OSError, asyncio.CancelledError):
+            pass  # the client went away; the work is done and closed
+
+    def serve(
+        self, scope: Scope, body_file: Any
+    ) -> tuple[HttpResponseBase, list[bytes]]:
+        """The synchronous part, on a pool thread: answer, body, closed.
+
+        The response is closed here, on the thread that served it, so
+        ``request_finished`` hands this thread's database connection back to
+        the pool. A streaming answer (a static file) is read to the end first.
+        """
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            signals.request_started.send(sender=self.__class__, scope=scope)
+            request, error_response = self.create_request(scope, body_file)
+            response: HttpResponseBase
+            if request is None:
+                response = cast(HttpResponseBase, error_response)
+            else:
+                response = self.get_response(request)
+                response._handler_class = self.__class__  # type: ignore[attr-defined]
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+            body: bytes = (
+                b"".join(response) if response.streaming else response.content  # type: ignore[attr-defined]
+            )
+            response.close()
+        finally:
+            body_file.close()
+        return response, [bytes(chunk) for chunk, _ in self.chunk_bytes(body)]
+
+    async def send_head(self, response: HttpResponseBase, send: Any) -> None:
+        """The status line and headers, cookies included, as Django sends them."""
+        headers = []
+        for name, value in response.items():
+            raw_name = name.encode("ascii") if isinstance(name, str) else name
+            raw_value = value.encode("latin1") if isinstance(value, str) else value
+            headers.append((bytes(raw_name), bytes(raw_value)))
+        for cookie in response.cookies.values():
+            headers.append(
+                (b"Set-Cookie", cookie.output(header="").encode("ascii").strip())
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": headers,
+            }
+        )
