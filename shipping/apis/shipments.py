@@ -26,6 +26,11 @@ from shipping.throttles import ShipmentCreateThrottle
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
+# The field objects that format a weight and a timestamp, shared (stateless).
+_WEIGHT = serializers.DecimalField(max_digits=5, decimal_places=2)
+_TIMESTAMP = serializers.DateTimeField()
+
+
 class ShipmentOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     tracking_code = serializers.CharField()
@@ -42,17 +47,48 @@ class ShipmentOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    def to_representation(self, shipment: Shipment) -> dict[str, Any]:
+        """The fields above, built directly: DRF's per-field loop (a bound
+        copy of every field, its attribute lookup and checks) cost a sixth of
+        a list request. The same output; a test compares it with the loop."""
+        return {
+            "id": str(shipment.id),
+            "tracking_code": shipment.tracking_code,
+            "status": shipment.status,
+            "content": shipment.content,
+            "weight_kg": _WEIGHT.to_representation(shipment.weight_kg),
+            "destination_zip_code": shipment.destination_zip_code,
+            "recipient_email": shipment.recipient_email,
+            "recipient_phone": shipment.recipient_phone,
+            "tags": self.get_tags(shipment),
+            "seller": self.get_seller(shipment),
+            "delivery_partner": self.get_delivery_partner(shipment),
+            "estimated_delivery": (
+                None
+                if shipment.estimated_delivery is None
+                else _TIMESTAMP.to_representation(shipment.estimated_delivery)
+            ),
+            "created_at": _TIMESTAMP.to_representation(shipment.created_at),
+            "updated_at": _TIMESTAMP.to_representation(shipment.updated_at),
+        }
+
     def get_tags(self, shipment: Shipment) -> list[str]:
-        return sorted(tag.name for tag in shipment.tags.all())
+        names = getattr(shipment, "tag_names", None)  # from the selectors
+        if names is None:
+            names = sorted(tag.name for tag in shipment.tags.all())
+        return names
 
     def get_seller(self, shipment: Shipment) -> dict[str, Any]:
-        return {"id": shipment.seller_id, "name": shipment.seller.user.name}
+        name = getattr(shipment, "seller_name", None)  # joined in by the selectors
+        if name is None:
+            name = shipment.seller.user.name
+        return {"id": shipment.seller_id, "name": name}
 
     def get_delivery_partner(self, shipment: Shipment) -> dict[str, Any]:
-        return {
-            "id": shipment.delivery_partner_id,
-            "name": shipment.delivery_partner.user.name,
-        }
+        name = getattr(shipment, "partner_name", None)
+        if name is None:
+            name = shipment.delivery_partner.user.name
+        return {"id": shipment.delivery_partner_id, "name": name}
 
 
 class EventOutputSerializer(serializers.Serializer):
@@ -162,8 +198,9 @@ class ShipmentCollectionApi(APIView):
         )
         paginator = ShipmentPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
+        rows = selectors.shipments_with_tag_names(page or [])
         return paginator.get_paginated_response(
-            ShipmentOutputSerializer(page, many=True).data
+            ShipmentOutputSerializer(rows, many=True).data
         )
 
     @extend_schema(
