@@ -31,7 +31,7 @@ from bench.harness import (
     worker_cpu_seconds,
 )
 from bench.request_log import REDIS_URL, prepare_database
-from bench.shipping_api import CREATE_LUA, seed
+from bench.shipping_api import Case, endpoint_cases, seed
 from tests.servers import PROJECT_DIR
 
 # The baseline as it ran before uvloop and httptools were dependencies: the
@@ -70,7 +70,7 @@ def baseline_tree(commit: str) -> Path:
 
 def measure(
     tree: Path,
-    cases: list[tuple[str, str, str | None, str | None]],
+    cases: list[Case],
     *,
     seconds: int,
     env: dict[str, str | None],
@@ -117,7 +117,6 @@ def main() -> int:
         "THROTTLE_SHIPMENT_CREATE": "1000000/min",
         "NOTIFICATION_RECIPIENT_HOURLY_LIMIT": "1000000",
     }
-    auth = f"Authorization: Bearer {token}"
     trees = {"baseline": baseline_tree(options.baseline), "new": PROJECT_DIR}
     print(
         f"API CPU per request: {options.baseline} vs this tree, "
@@ -126,12 +125,8 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "create.lua"
-        script.write_text(CREATE_LUA.format(token=token))
         cases = [
-            ("seller list, page of 20", "/api/v1/shipments/?page_size=20", auth, None),
-            ("shipment detail", f"/api/v1/shipments/{shipment_id}/", auth, None),
-            ("public tracking JSON", f"/api/v1/track/{tracking_code}/", None, None),
-            ("shipment create", "/api/v1/shipments/", None, str(script)),
+            *endpoint_cases(token, shipment_id, tracking_code, script),
             ("/health", "/health", None, None),
         ]
         runs: dict[str, list[dict[str, Sample]]] = {"baseline": [], "new": []}

@@ -53,6 +53,23 @@ wrk.body = '{{"content": "bench", "weight_kg": "1.0", "destination_zip_code": "2
 """
 
 
+Case = tuple[str, str, str | None, str | None]  # name, path, header, wrk script
+
+
+def endpoint_cases(
+    token: str, shipment_id: str, tracking_code: str, create_script: Path
+) -> list[Case]:
+    """The hot paths measured: (name, path, header, wrk Lua script)."""
+    create_script.write_text(CREATE_LUA.format(token=token))
+    auth = f"Authorization: Bearer {token}"
+    return [
+        ("seller list, page of 20", "/api/v1/shipments/?page_size=20", auth, None),
+        ("shipment detail", f"/api/v1/shipments/{shipment_id}/", auth, None),
+        ("public tracking JSON", f"/api/v1/track/{tracking_code}/", None, None),
+        ("shipment create", "/api/v1/shipments/", None, str(create_script)),
+    ]
+
+
 def seed(database_url: str, count: int) -> tuple[str, str, str]:
     """Make sure ``count`` shipments exist; return (token, shipment id, tracking code)."""
     code = "import django; django.setup()\n" + SEED.format(count=count)
@@ -85,7 +102,6 @@ def main() -> int:
     require_tools()
     database_url = prepare_database()
     token, shipment_id, tracking_code = seed(database_url, options.shipments)
-    auth = f"Authorization: Bearer {token}"
     print(
         f"shipping API benchmark: {options.shipments:,}+ shipments in PostgreSQL "
         f"({POSTGRES}/{DATABASE}), {options.seconds}s per endpoint, {cpu_note()}"
@@ -100,14 +116,9 @@ def main() -> int:
         "NOTIFICATION_RECIPIENT_HOURLY_LIMIT": "1000000",
     }
     with tempfile.TemporaryDirectory() as folder:
-        script = Path(folder) / "create.lua"
-        script.write_text(CREATE_LUA.format(token=token))
-        cases = [
-            ("seller list, page of 20", "/api/v1/shipments/?page_size=20", auth, None),
-            ("shipment detail", f"/api/v1/shipments/{shipment_id}/", auth, None),
-            ("shipment create", "/api/v1/shipments/", None, str(script)),
-            ("public tracking JSON", f"/api/v1/track/{tracking_code}/", None, None),
-        ]
+        cases = endpoint_cases(
+            token, shipment_id, tracking_code, Path(folder) / "create.lua"
+        )
         with pinned_server("fastship.asgi:application", **env) as port:
             for name, path, header, lua in cases:
                 result = run_wrk(
