@@ -63,28 +63,56 @@ class UnknownTag(DomainError):
     default_message = "Unknown tag."
 
 
-def partner_assign(*, zip_code: str) -> DeliveryPartner:
-    """Reserve capacity on the least-loaded approved partner serving ``zip_code``.
-
-    The candidate rows are locked (in id order, so concurrent creates never
-    deadlock) before the loads are compared, so with capacity N exactly N
-    concurrent creates succeed; the database's check constraint backs it up.
-    """
-    candidates = list(
-        DeliveryPartner.objects.select_for_update(of=("self",))
-        .filter(zip_codes__zip_code=zip_code, approved_at__isnull=False)
+def _partner_candidates(*, zip_code: str) -> list[DeliveryPartner]:
+    """Approved partners serving ``zip_code`` with capacity left, least loaded first."""
+    return list(
+        DeliveryPartner.objects.filter(
+            zip_codes__zip_code=zip_code,
+            approved_at__isnull=False,
+            active_shipments__lt=F("max_handling_capacity"),
+        )
         .select_related("user")
-        .order_by("pk")
+        .order_by("active_shipments", "pk")
     )
-    available = [p for p in candidates if p.active_shipments < p.max_handling_capacity]
-    if not available:
+
+
+def partner_choose(*, zip_code: str) -> DeliveryPartner:
+    """The least-loaded approved partner with capacity left, read without a lock."""
+    candidates = _partner_candidates(zip_code=zip_code)
+    if not candidates:
         raise NoPartnerAvailable(attr="destination_zip_code")
-    chosen = min(available, key=lambda partner: (partner.active_shipments, partner.pk))
-    DeliveryPartner.objects.filter(pk=chosen.pk).update(
-        active_shipments=F("active_shipments") + 1
-    )
-    chosen.active_shipments += 1
-    return chosen
+    return candidates[0]
+
+
+def partner_reserve(*, shipment: Shipment, zip_code: str) -> None:
+    """Take one unit of the shipment's partner's capacity, late in the transaction.
+
+    One conditional UPDATE (``active < capacity``) per try: the partner row is
+    locked only from here to the commit, so concurrent creates for one zip code
+    no longer queue behind each other's whole transaction (they reached the
+    statement timeout). If the partner filled up meanwhile, the next
+    least-loaded one is taken. With capacity N exactly N creates succeed: the
+    UPDATE's condition is re-checked on the committed row, and the database's
+    check constraint backs it up. Each transaction holds at most one partner
+    row, so creates cannot deadlock.
+    """
+    candidate = shipment.delivery_partner
+    tried: set[int] = set()
+    while not DeliveryPartner.objects.filter(
+        pk=candidate.pk, active_shipments__lt=F("max_handling_capacity")
+    ).update(active_shipments=F("active_shipments") + 1):
+        tried.add(candidate.pk)
+        others = [
+            partner
+            for partner in _partner_candidates(zip_code=zip_code)
+            if partner.pk not in tried
+        ]
+        if not others:
+            raise NoPartnerAvailable(attr="destination_zip_code")
+        candidate = others[0]
+    if candidate.pk != shipment.delivery_partner_id:
+        shipment.delivery_partner = candidate
+        shipment.save(update_fields=["delivery_partner", "updated_at"])
 
 
 def _partner_release(*, partner_id: int) -> None:
@@ -136,7 +164,7 @@ def shipment_create(
     """Create a shipment, assign a partner, start the timeline, notify the recipient."""
     zip_code = normalize_zip_code(destination_zip_code)
     tag_objects = _tags_get(tags)
-    partner = partner_assign(zip_code=zip_code)
+    partner = partner_choose(zip_code=zip_code)
     shipment = Shipment.objects.create(
         seller=seller,
         delivery_partner=partner,
@@ -153,6 +181,7 @@ def shipment_create(
         location_zip_code=seller.zip_code,
         description="Shipment placed",
     )
+    partner_reserve(shipment=shipment, zip_code=zip_code)  # last: a short lock
     notification_queue(
         kind=Notification.Kind.SHIPMENT_PLACED,
         recipient=shipment.recipient_email,

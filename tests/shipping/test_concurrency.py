@@ -58,6 +58,43 @@ def test_capacity_n_allows_exactly_n_concurrent_creates():
     assert DeliveryPartner.objects.get(pk=partner.pk).active_shipments == 3
 
 
+def test_fifty_creates_for_one_zip_code_fill_two_partners_exactly():
+    """50 simultaneous creates, two partners of capacity 20: 40 made, 10 refused.
+
+    No create waits on another's whole transaction (the partner row is taken
+    last), so none reaches the statement timeout: every outcome is a shipment
+    or a clean refusal, never a database error.
+    """
+    seller = seller_make()
+    first = partner_make(zip_codes=("20095",), capacity=20)
+    second = partner_make(zip_codes=("20095",), capacity=20)
+
+    def create(number: int) -> str:
+        try:
+            shipment_create(
+                seller=seller,
+                content=f"parcel {number}",
+                weight_kg=Decimal("1.0"),
+                destination_zip_code="20095",
+                recipient_email=f"r{number}@example.org",
+            )
+        except NoPartnerAvailable:
+            return "refused"
+        return "created"
+
+    outcomes = run_together(50, create)
+    assert outcomes.count("created") == 40
+    assert outcomes.count("refused") == 10
+    loads = dict(
+        DeliveryPartner.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "pk", "active_shipments"
+        )
+    )
+    assert loads == {first.pk: 20, second.pk: 20}
+    assert Shipment.objects.filter(delivery_partner=first).count() == 20
+    assert Shipment.objects.filter(delivery_partner=second).count() == 20
+
+
 def test_least_loaded_partner_wins():
     """Creates spread to the least-loaded partner, ties broken by id."""
     seller = seller_make()
