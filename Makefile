@@ -7,7 +7,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME=
 
-.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-memory up down clean
+.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-requestlog  request logging off/on/Redis hung/refused (wrk, PostgreSQL, Redis)"
 	@echo "make bench-api    shipping API hot paths on PostgreSQL (wrk, PostgreSQL, Redis)"
 	@echo "make bench-compare BASELINE=<commit>  CPU ms per request, a commit vs this tree"
+	@echo "make bench-soak   one worker's memory under the hot paths for 5 minutes"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -83,6 +84,9 @@ bench-api: install
 
 bench-compare: install
 	PYTHONPATH=. $(PY) bench/compare_api.py --baseline $(or $(BASELINE),origin/main) $(BENCH_ARGS)
+
+bench-soak: install
+	PYTHONPATH=. $(PY) bench/soak.py $(BENCH_ARGS)
 
 bench-memory: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH=. $(PY) bench/memory.py

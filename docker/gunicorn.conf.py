@@ -25,8 +25,13 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # gunicorn 23+ opens a control socket by default; nothing here uses it.
 control_socket_disable = True
-max_requests = 5000
-max_requests_jitter = 500
+# Worker recycling is off: a recycled worker closes the keep-alive
+# connections the ALB reuses (502s; 256-320 socket errors in 10 s of /health
+# at 5,000), and it is not needed: `make bench-soak` held one worker at
+# 123.2-123.8 MiB over 1.5 million requests of the hot paths (2026-12-02).
+# An operator who sees growth sets GUNICORN_MAX_REQUESTS (jitter 10 %).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 
 
 def worker_exit(server, worker):
