@@ -27,6 +27,7 @@ from django.utils.module_loading import import_string
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker, worker_registration
+from rq.exceptions import StopRequested
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,8 @@ class FastShipWorker(Worker):
     def tick(self) -> None:
         """Run the periodic checks if ``PERIODIC_TICK_SECONDS`` have passed."""
         now = time.monotonic()
-        if now < self._next_tick:
-            return
+        if now < self._next_tick or _shutdown_was_requested(self):
+            return  # a stopping worker must not start its scheduler again
         self._next_tick = now + PERIODIC_TICK_SECONDS
         self.register_again_if_forgotten()
         self.restart_scheduler_if_dead()
@@ -119,8 +120,11 @@ class FastShipWorker(Worker):
             enqueued = periodic_jobs_enqueue_due(
                 connection=self.connection, owner=self.name, jobs=self.periodic_jobs
             )
-        except RedisError:
-            raise  # RQ's loop reconnects with backoff, or worker_run_forever does
+        except (RedisError, StopRequested):
+            # RQ's loop reconnects with backoff (or worker_run_forever does);
+            # a SIGTERM that arrived during the tick is RQ's StopRequested,
+            # raised from its signal handler: it must reach RQ's loop.
+            raise
         except Exception:
             # A broken entry in FASTSHIP_PERIODIC_JOBS must not stop the worker.
             self.log.exception("Worker %s: periodic jobs not enqueued", self.name)

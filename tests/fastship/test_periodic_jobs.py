@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import transaction
 from redis import Redis
@@ -82,3 +84,32 @@ def test_every_periodic_job_imports_and_the_token_flush_runs():
     )
     flush_expired_tokens_job()
     assert not OutstandingToken.objects.filter(jti="expired-jti").exists()
+
+
+@pytest.mark.redis
+def test_a_stop_signal_during_the_tick_reaches_rq(monkeypatch):
+    """SIGTERM while the tick enqueues: RQ's StopRequested is not swallowed.
+
+    RQ raises it from its signal handler wherever the worker is; the tick's
+    "a broken periodic job must not stop the worker" guard used to log it and
+    carry on, so the worker ignored the stop (and restarted its scheduler).
+    """
+    from rq.exceptions import StopRequested
+
+    from fastship import worker as worker_module
+
+    with private_redis() as redis:
+        worker = worker_module.FastShipWorker(
+            ["default"], connection=Redis(port=redis.port)
+        )
+
+        def stop_arrives(**kwargs):
+            raise StopRequested
+
+        monkeypatch.setattr(worker_module, "periodic_jobs_enqueue_due", stop_arrives)
+        with pytest.raises(StopRequested):
+            worker.tick()
+        # Once a stop is requested, the tick does nothing (no scheduler restart).
+        worker._shutdown_requested_date = datetime.now(UTC)
+        worker._next_tick = 0
+        worker.tick()
