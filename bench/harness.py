@@ -123,17 +123,21 @@ def pinned_process(
         yield port, process
 
 
-def worker_cpu_seconds(master_pid: int) -> float:
-    """User + system CPU seconds of the worker processes under ``master_pid``."""
-    children = subprocess.run(
+def worker_pids(master_pid: int) -> list[str]:
+    """The pids of gunicorn's workers under ``master_pid``."""
+    return subprocess.run(
         ["ps", "-o", "pid=", "--ppid", str(master_pid)],
         capture_output=True,
         text=True,
         check=False,
     ).stdout.split()
+
+
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU seconds of the worker processes under ``master_pid``."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in children:
+    for pid in worker_pids(master_pid):
         try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rpartition(")")[2].split()

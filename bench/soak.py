@@ -13,25 +13,34 @@ decides whether gunicorn's ``max_requests`` recycling is needed at all.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import PRODUCTION, pinned_process, require_tools, run_wrk
+from bench.harness import (
+    PRODUCTION,
+    pinned_process,
+    require_tools,
+    run_wrk,
+    worker_pids,
+)
 from bench.request_log import REDIS_URL, prepare_database
 from bench.shipping_api import endpoint_cases, seed
 
 
 def worker_rss_mib(master_pid: int) -> float:
-    children = subprocess.run(
-        ["ps", "-o", "rss=", "--ppid", str(master_pid)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.split()
-    return sum(int(kib) for kib in children) / 1024
+    """Resident memory of the workers under ``master_pid`` (VmRSS), in MiB."""
+    total_kib = 0
+    for pid in worker_pids(master_pid):
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total_kib += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kib / 1024
 
 
 def main() -> int:

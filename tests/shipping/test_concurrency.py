@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -33,25 +34,27 @@ def run_together(count: int, work):
         return list(pool.map(one, range(count)))
 
 
+def create_for(seller, number: int) -> str:
+    """One create to zip 20095: "created", or "refused" when no partner has room."""
+    try:
+        shipment_create(
+            seller=seller,
+            content=f"parcel {number}",
+            weight_kg=Decimal("1.0"),
+            destination_zip_code="20095",
+            recipient_email=f"r{number}@example.org",
+        )
+    except NoPartnerAvailable:
+        return "refused"
+    return "created"
+
+
 def test_capacity_n_allows_exactly_n_concurrent_creates():
     """Twelve simultaneous creates against capacity 3: exactly 3 succeed."""
     seller = seller_make()
     partner = partner_make(zip_codes=("20095",), capacity=3)
 
-    def create(number: int) -> str:
-        try:
-            shipment_create(
-                seller=seller,
-                content=f"parcel {number}",
-                weight_kg=Decimal("1.0"),
-                destination_zip_code="20095",
-                recipient_email=f"r{number}@example.org",
-            )
-        except NoPartnerAvailable:
-            return "refused"
-        return "created"
-
-    outcomes = run_together(12, create)
+    outcomes = run_together(12, functools.partial(create_for, seller))
     assert outcomes.count("created") == 3
     assert outcomes.count("refused") == 9
     assert Shipment.objects.count() == 3
@@ -69,20 +72,7 @@ def test_fifty_creates_for_one_zip_code_fill_two_partners_exactly():
     first = partner_make(zip_codes=("20095",), capacity=20)
     second = partner_make(zip_codes=("20095",), capacity=20)
 
-    def create(number: int) -> str:
-        try:
-            shipment_create(
-                seller=seller,
-                content=f"parcel {number}",
-                weight_kg=Decimal("1.0"),
-                destination_zip_code="20095",
-                recipient_email=f"r{number}@example.org",
-            )
-        except NoPartnerAvailable:
-            return "refused"
-        return "created"
-
-    outcomes = run_together(50, create)
+    outcomes = run_together(50, functools.partial(create_for, seller))
     assert outcomes.count("created") == 40
     assert outcomes.count("refused") == 10
     loads = dict(
