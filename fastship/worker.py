@@ -107,6 +107,13 @@ class FastShipWorker(Worker):
         super().heartbeat(timeout, pipeline)
         if pipeline is None and not self.is_horse:
             self.tick()
+            if self._shutdown_requested_date is not None and not self._stop_requested:
+                # Idle, RQ's signal handler raised StopRequested wherever the
+                # worker was, and code in between (logging's emit, a broad
+                # except) may have swallowed it: raise it again here, where
+                # it reaches RQ's loop. (When busy, RQ sets _stop_requested
+                # and stops after the job itself.)
+                raise StopRequested
 
     def tick(self) -> None:
         """Run the periodic checks if ``PERIODIC_TICK_SECONDS`` have passed."""
