@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import (
-    PRODUCTION,
     cpu_note,
     median,
     pinned_process,
@@ -30,8 +29,8 @@ from bench.harness import (
     run_wrk,
     worker_cpu_seconds,
 )
-from bench.request_log import REDIS_URL, prepare_database
-from bench.shipping_api import Case, endpoint_cases, seed
+from bench.request_log import prepare_database
+from bench.shipping_api import Case, api_server_env, endpoint_cases, seed
 from tests.servers import PROJECT_DIR
 
 # The baseline as it ran before uvloop and httptools were dependencies: the
@@ -109,14 +108,7 @@ def main() -> int:
     require_tools()
     database_url = prepare_database()
     token, shipment_id, tracking_code = seed(database_url, options.shipments)
-    env: dict[str, str | None] = {
-        **PRODUCTION,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "REQUEST_LOG_ENABLED": "1",
-        "THROTTLE_SHIPMENT_CREATE": "1000000/min",
-        "NOTIFICATION_RECIPIENT_HOURLY_LIMIT": "1000000",
-    }
+    env = api_server_env(database_url)
     trees = {"baseline": baseline_tree(options.baseline), "new": PROJECT_DIR}
     print(
         f"API CPU per request: {options.baseline} vs this tree, "

@@ -70,6 +70,19 @@ def endpoint_cases(
     ]
 
 
+def api_server_env(database_url: str) -> dict[str, str | None]:
+    """Production settings on the bench's database and Redis, request logs on."""
+    return {
+        **PRODUCTION,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "REQUEST_LOG_ENABLED": "1",
+        # The bench measures cost per create, not the abuse limits.
+        "THROTTLE_SHIPMENT_CREATE": "1000000/min",
+        "NOTIFICATION_RECIPIENT_HOURLY_LIMIT": "1000000",
+    }
+
+
 def seed(database_url: str, count: int) -> tuple[str, str, str]:
     """Make sure ``count`` shipments exist; return (token, shipment id, tracking code)."""
     code = "import django; django.setup()\n" + SEED.format(count=count)
@@ -106,15 +119,7 @@ def main() -> int:
         f"shipping API benchmark: {options.shipments:,}+ shipments in PostgreSQL "
         f"({POSTGRES}/{DATABASE}), {options.seconds}s per endpoint, {cpu_note()}"
     )
-    env = {
-        **PRODUCTION,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "REQUEST_LOG_ENABLED": "1",
-        # The bench measures cost per create, not the abuse limits.
-        "THROTTLE_SHIPMENT_CREATE": "1000000/min",
-        "NOTIFICATION_RECIPIENT_HOURLY_LIMIT": "1000000",
-    }
+    env = api_server_env(database_url)
     with tempfile.TemporaryDirectory() as folder:
         cases = endpoint_cases(
             token, shipment_id, tracking_code, Path(folder) / "create.lua"

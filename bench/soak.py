@@ -19,14 +19,13 @@ import time
 from pathlib import Path
 
 from bench.harness import (
-    PRODUCTION,
     pinned_process,
     require_tools,
     run_wrk,
     worker_pids,
 )
-from bench.request_log import REDIS_URL, prepare_database
-from bench.shipping_api import endpoint_cases, seed
+from bench.request_log import prepare_database
+from bench.shipping_api import api_server_env, endpoint_cases, seed
 
 
 def worker_rss_mib(master_pid: int) -> float:
@@ -51,13 +50,7 @@ def main() -> int:
     require_tools()
     database_url = prepare_database()
     token, shipment_id, tracking_code = seed(database_url, 3000)
-    env: dict[str, str | None] = {
-        **PRODUCTION,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "THROTTLE_SHIPMENT_CREATE": "1000000/min",
-        "NOTIFICATION_RECIPIENT_HOURLY_LIMIT": "1000000",
-    }
+    env = api_server_env(database_url)
     with tempfile.TemporaryDirectory() as folder:
         cases = [
             *endpoint_cases(
