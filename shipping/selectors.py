@@ -1,90 +1,238 @@
-"""Reads of the shipping domain: what each caller may see, in few queries."""
+"""Reads of the shipping domain: what each caller may see, in few queries.
+
+The API's hot reads (a page of shipments, one shipment, public tracking) are
+compiled once per process (:mod:`fastship.compiled`) and answer plain rows:
+no queryset built, no SQL compiled and no model instances made per request.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, QuerySet
 
+from fastship.compiled import CompiledQuery, Row
 from shipping.exceptions import NotFound
 from shipping.models import Shipment, ShipmentEvent, Tag, User
 
 
-def _shipments_visible_to(user: User) -> QuerySet[Shipment]:
-    # The two names the answer shows, joined in as columns: no Seller, User
-    # and DeliveryPartner objects built per row just to read a name.
-    shipments = Shipment.objects.annotate(
+@dataclass(slots=True)
+class ShipmentRow:
+    """A shipment as the API shows it to its seller or partner."""
+
+    id: Any
+    tracking_code: str
+    status: str
+    content: str
+    weight_kg: Decimal
+    destination_zip_code: str
+    recipient_email: str
+    recipient_phone: str
+    seller_id: int
+    seller_name: str
+    delivery_partner_id: int
+    partner_name: str
+    estimated_delivery: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    tag_names: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class EventRow:
+    status: str
+    location_zip_code: str
+    description: str
+    created_at: datetime
+
+    def get_status_display(self) -> str:
+        return str(Shipment.Status(self.status).label)
+
+
+@dataclass(slots=True)
+class TrackingRow:
+    """The public view of a shipment: no recipient, no seller."""
+
+    tracking_code: str
+    status: str
+    estimated_delivery: datetime | None
+    partner_name: str
+    events: list[EventRow]
+
+    def get_status_display(self) -> str:
+        return str(Shipment.Status(self.status).label)
+
+
+_COLUMNS = [name for name in ShipmentRow.__slots__ if name != "tag_names"]
+_OWNER = {User.Role.SELLER: "seller", User.Role.PARTNER: "delivery_partner"}
+_FIELD = Shipment._meta.get_field
+
+
+def _shown(shipments: QuerySet[Shipment]) -> QuerySet[Any]:
+    # The two names the answer shows, joined in as columns.
+    return shipments.annotate(
         seller_name=F("seller__user__name"),
         partner_name=F("delivery_partner__user__name"),
+    ).values_list(*_COLUMNS)
+
+
+def _owned(owner: str, values: dict[str, Any]) -> QuerySet[Shipment]:
+    shipments = Shipment.objects.filter(**{owner: values["owner"]})
+    if "status" in values:
+        shipments = shipments.filter(status=values["status"])
+    if "tag" in values:
+        shipments = shipments.filter(tags__name=values["tag"])
+    return shipments
+
+
+def _list_queries(owner: str, *filters: str) -> tuple[CompiledQuery, CompiledQuery]:
+    """(page, count) for one owner column and one set of filters."""
+    fields = {"owner": _FIELD(owner), "status": _FIELD("status")}
+    fields["tag"] = Tag._meta.get_field("name")
+    wanted = {name: fields[name] for name in ("owner", *filters)}
+    page = CompiledQuery(
+        lambda **values: _shown(_owned(owner, values)).order_by("-created_at", "-pk"),
+        wanted,
+        paged=True,
     )
-    if user.role == User.Role.SELLER:
-        return shipments.filter(seller_id=user.pk)
-    if user.role == User.Role.PARTNER:
-        return shipments.filter(delivery_partner_id=user.pk)
-    return shipments.none()
+    count = CompiledQuery(
+        lambda **values: _owned(owner, values).values_list("pk"), wanted
+    )
+    return page, count
+
+
+_LISTS = {
+    (owner, filters): _list_queries(owner, *filters)
+    for owner in _OWNER.values()
+    for filters in [(), ("status",), ("tag",), ("status", "tag")]
+}
+
+
+def _detail_query(owner: str) -> CompiledQuery:
+    return CompiledQuery(
+        lambda **values: _shown(
+            Shipment.objects.filter(pk=values["shipment"], **{owner: values["owner"]})
+        ),
+        {"owner": _FIELD(owner), "shipment": Shipment._meta.pk},
+    )
+
+
+_DETAILS = {owner: _detail_query(owner) for owner in _OWNER.values()}
+_TAGS_OF: dict[int, CompiledQuery] = {}  # by how many shipments: an IN list each
+_TRACKED = CompiledQuery(
+    lambda code: (
+        Shipment.objects.filter(tracking_code=code)
+        .annotate(partner_name=F("delivery_partner__user__name"))
+        .values_list(
+            "id", "tracking_code", "status", "estimated_delivery", "partner_name"
+        )
+    ),
+    {"code": _FIELD("tracking_code")},
+)
+_EVENTS = CompiledQuery(
+    lambda shipment: (
+        ShipmentEvent.objects.filter(shipment_id=shipment)
+        .order_by("created_at", "pk")
+        .values_list("status", "location_zip_code", "description", "created_at")
+    ),
+    {"shipment": ShipmentEvent._meta.get_field("shipment")},
+)
+
+
+class ShipmentPage:
+    """A caller's shipments, newest first, as a paginator reads a queryset:
+    ``count()`` and slices (each slice is one page query and one tags query)."""
+
+    ordered = True
+
+    def __init__(
+        self, page: CompiledQuery | None, count: CompiledQuery, values: dict[str, Any]
+    ) -> None:
+        self._page, self._count, self._values = page, count, values
+
+    def count(self) -> int:
+        return self._count.count(**self._values) if self._page else 0
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[ShipmentRow]:
+        if self._page is None or not isinstance(index, slice):
+            return []
+        start, stop = index.start or 0, index.stop
+        rows = self._page.rows(limit=stop - start, offset=start, **self._values)
+        return _with_tag_names(rows)
 
 
 def shipment_list_for_user(
     *, user: User, status: str | None = None, tag: str | None = None
-) -> QuerySet[Shipment]:
+) -> ShipmentPage:
     """A seller's own or a partner's assigned shipments, newest first, filtered."""
-    shipments = _shipments_visible_to(user)
+    owner = _OWNER.get(user.role)  # type: ignore[call-overload]
+    values: dict[str, Any] = {"owner": user.pk}
     if status:
-        shipments = shipments.filter(status=status)
+        values["status"] = status
     if tag:
-        shipments = shipments.filter(tags__name=tag)
-    # Tags are read per page with shipments_with_tag_names, after paginating.
-    return shipments.order_by("-created_at", "-pk")
+        values["tag"] = tag
+    page, count = _LISTS[(owner or "seller", tuple(values)[1:])]
+    return ShipmentPage(page if owner else None, count, values)
 
 
-def shipments_with_tag_names(shipments: Iterable[Shipment]) -> list[Shipment]:
-    """Give each shipment its sorted ``tag_names``, in one query for them all.
-
-    A prefetch builds a related manager and Tag objects per shipment; the
-    names alone, keyed by shipment id, are what the answer shows.
-    """
-    rows = list(shipments)
-    names: defaultdict[Any, list[str]] = defaultdict(list)
-    pairs = Shipment.tags.through.objects.filter(
-        shipment_id__in=[shipment.pk for shipment in rows]
-    ).values_list("shipment_id", "tag__name")
-    for shipment_id, name in pairs:
-        names[shipment_id].append(name)
-    for shipment in rows:
-        shipment.tag_names = sorted(names[shipment.pk])  # type: ignore[attr-defined]
-    return rows
+def _with_tag_names(rows: list[Row]) -> list[ShipmentRow]:
+    """Shipment rows with their sorted tag names, in one query for them all."""
+    shipments = [ShipmentRow(**row) for row in rows]
+    if not shipments:
+        return shipments
+    query = _TAGS_OF.get(len(shipments)) or _tags_query(len(shipments))
+    by_shipment = {shipment.id: shipment for shipment in shipments}
+    values = {f"s{n}": shipment.id for n, shipment in enumerate(shipments)}
+    for row in query.rows(**values):
+        by_shipment[row["shipment_id"]].tag_names.append(row["tag__name"])
+    for shipment in shipments:
+        shipment.tag_names.sort()
+    return shipments
 
 
-def shipment_get_for_user(*, user: User, shipment_id: Any) -> Shipment:
-    """The shipment if the caller owns or carries it; 404 otherwise (never 403)."""
-    shipment = _shipments_visible_to(user).filter(pk=shipment_id).first()
-    if shipment is None:
-        raise NotFound()
-    return shipments_with_tag_names([shipment])[0]
-
-
-def shipment_events(*, shipment: Shipment) -> QuerySet[ShipmentEvent]:
-    """The timeline, oldest first."""
-    return shipment.events.order_by("created_at", "pk")
-
-
-def shipment_get_by_tracking_code(*, tracking_code: str) -> Shipment:
-    """The public view of a shipment (the caller shows no personal data)."""
-    shipment = (
-        Shipment.objects.select_related("delivery_partner__user")
-        .prefetch_related(
-            Prefetch(
-                "events", queryset=ShipmentEvent.objects.order_by("created_at", "pk")
-            )
-        )
-        .filter(tracking_code=tracking_code)
-        .first()
+def _tags_query(size: int) -> CompiledQuery:
+    through = Shipment.tags.through
+    query = CompiledQuery(
+        lambda **values: through.objects.filter(
+            shipment_id__in=[values[f"s{n}"] for n in range(size)]
+        ).values_list("shipment_id", "tag__name"),
+        {f"s{n}": through._meta.get_field("shipment") for n in range(size)},
     )
-    if shipment is None:
+    return _TAGS_OF.setdefault(size, query)
+
+
+def shipment_get_for_user(
+    *, user: User, shipment_id: Any, tags: bool = True
+) -> ShipmentRow:
+    """The shipment if the caller owns or carries it; 404 otherwise (never 403).
+
+    Without ``tags`` its ``tag_names`` stay empty (one query fewer).
+    """
+    owner = _OWNER.get(user.role)  # type: ignore[call-overload]
+    row = owner and _DETAILS[owner].first(owner=user.pk, shipment=shipment_id)
+    if not row:
         raise NotFound()
-    return shipment
+    return _with_tag_names([row])[0] if tags else ShipmentRow(**row)
+
+
+def shipment_events(*, shipment_id: Any) -> list[EventRow]:
+    """The timeline, oldest first."""
+    return [EventRow(**row) for row in _EVENTS.rows(shipment=shipment_id)]
+
+
+def shipment_get_by_tracking_code(*, tracking_code: str) -> TrackingRow:
+    """The public view of a shipment (the caller shows no personal data)."""
+    row = _TRACKED.first(code=tracking_code)
+    if row is None:
+        raise NotFound()
+    shipment_id = row.pop("id")
+    return TrackingRow(**row, events=shipment_events(shipment_id=shipment_id))
 
 
 def tag_list() -> QuerySet[Tag]:

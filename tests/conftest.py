@@ -47,3 +47,15 @@ def _flush_request_logs_before_exit() -> Iterator[None]:
     from fastship.requestlog.shipper import reset_shipper
 
     reset_shipper()
+
+
+@pytest.fixture
+def seeded_tags() -> None:
+    """The tags of the data migration (a transactional test's flush removes them)."""
+    import importlib
+
+    from shipping.models import Tag
+
+    migration = importlib.import_module("shipping.migrations.0003_seed_tags")
+    for name, instruction in migration.TAGS.items():
+        Tag.objects.update_or_create(name=name, defaults={"instruction": instruction})

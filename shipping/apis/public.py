@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -11,6 +12,8 @@ from rest_framework.response import Response
 
 from shipping import selectors
 from shipping.apis.common import PublicApi, StrictSerializer
+from shipping.apis.shipments import EventOutputSerializer, timestamp
+from shipping.selectors import TrackingRow
 from shipping.services.reviews import review_create
 from shipping.throttles import VerificationClientThrottle
 
@@ -32,21 +35,31 @@ class TrackingOutputSerializer(serializers.Serializer):
     tracking_code = serializers.CharField()
     status = serializers.CharField()
     estimated_delivery = serializers.DateTimeField(allow_null=True)
-    delivery_partner = serializers.CharField(source="delivery_partner.user.name")
-    timeline = serializers.SerializerMethodField()
+    delivery_partner = serializers.CharField(source="partner_name")
+    timeline = EventOutputSerializer(many=True, source="events")
 
-    def get_timeline(self, shipment: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "status": event.status,
-                "location_zip_code": event.location_zip_code,
-                "description": event.description,
-                "created_at": serializers.DateTimeField().to_representation(
-                    event.created_at
-                ),
-            }
-            for event in shipment.events.all()
-        ]
+    def to_representation(self, shipment: TrackingRow) -> dict[str, Any]:
+        """The fields above, built directly (as the shipment serializer is)."""
+        zone = timezone.get_current_timezone()
+        return {
+            "tracking_code": shipment.tracking_code,
+            "status": shipment.status,
+            "estimated_delivery": (
+                None
+                if shipment.estimated_delivery is None
+                else timestamp(shipment.estimated_delivery, zone)
+            ),
+            "delivery_partner": shipment.partner_name,
+            "timeline": [
+                {
+                    "status": event.status,
+                    "location_zip_code": event.location_zip_code,
+                    "description": event.description,
+                    "created_at": timestamp(event.created_at, zone),
+                }
+                for event in shipment.events
+            ],
+        }
 
 
 class TrackingApi(PublicApi):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -17,7 +19,7 @@ from rest_framework.views import APIView
 
 from shipping import selectors
 from shipping.apis.common import StrictSerializer, current_user, zip_code_field
-from shipping.models import E164, Shipment, ShipmentEvent
+from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
 from shipping.services import shipments
 from shipping.services.idempotency import idempotent_create, request_fingerprint
@@ -26,9 +28,15 @@ from shipping.throttles import ShipmentCreateThrottle
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-# The field objects that format a weight and a timestamp, shared (stateless).
+# The field object that formats a weight, shared (stateless).
 _WEIGHT = serializers.DecimalField(max_digits=5, decimal_places=2)
-_TIMESTAMP = serializers.DateTimeField()
+
+
+def timestamp(value: datetime, zone: tzinfo) -> str:
+    """An aware time as DRF's DateTimeField writes it: ISO 8601 in the current
+    time zone ``zone``, UTC as ``Z`` (its field machinery cost 8 % of a list)."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class ShipmentOutputSerializer(serializers.Serializer):
@@ -51,6 +59,7 @@ class ShipmentOutputSerializer(serializers.Serializer):
         """The fields above, built directly: DRF's per-field loop (a bound
         copy of every field, its attribute lookup and checks) cost a sixth of
         a list request. The same output; a test compares it with the loop."""
+        zone = timezone.get_current_timezone()
         return {
             "id": str(shipment.id),
             "tracking_code": shipment.tracking_code,
@@ -66,10 +75,10 @@ class ShipmentOutputSerializer(serializers.Serializer):
             "estimated_delivery": (
                 None
                 if shipment.estimated_delivery is None
-                else _TIMESTAMP.to_representation(shipment.estimated_delivery)
+                else timestamp(shipment.estimated_delivery, zone)
             ),
-            "created_at": _TIMESTAMP.to_representation(shipment.created_at),
-            "updated_at": _TIMESTAMP.to_representation(shipment.updated_at),
+            "created_at": timestamp(shipment.created_at, zone),
+            "updated_at": timestamp(shipment.updated_at, zone),
         }
 
     def get_tags(self, shipment: Shipment) -> list[str]:
@@ -197,10 +206,9 @@ class ShipmentCollectionApi(APIView):
             **{key: wanted[key] for key in ("status", "tag") if key in wanted},
         )
         paginator = ShipmentPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        rows = selectors.shipments_with_tag_names(page or [])
+        page: list[Any] = paginator.paginate_queryset(queryset, request, view=self)  # type: ignore[arg-type,assignment]
         return paginator.get_paginated_response(
-            ShipmentOutputSerializer(rows, many=True).data
+            ShipmentOutputSerializer(page, many=True).data
         )
 
     @extend_schema(
@@ -329,9 +337,9 @@ class ShipmentEventsApi(APIView):
     def get(self, request: Request, shipment_id: str) -> Response:
         """The shipment's timeline, oldest first."""
         shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id
+            user=current_user(request), shipment_id=shipment_id, tags=False
         )
-        events: list[ShipmentEvent] = list(selectors.shipment_events(shipment=shipment))
+        events = selectors.shipment_events(shipment_id=shipment.id)
         return Response(EventOutputSerializer(events, many=True).data)
 
 

@@ -109,15 +109,3 @@ def _clean_cache():
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
-
-
-@pytest.fixture
-def seeded_tags() -> None:
-    """The tags of the data migration (a transactional test's flush removes them)."""
-    import importlib
-
-    from shipping.models import Tag
-
-    migration = importlib.import_module("shipping.migrations.0003_seed_tags")
-    for name, instruction in migration.TAGS.items():
-        Tag.objects.update_or_create(name=name, defaults={"instruction": instruction})

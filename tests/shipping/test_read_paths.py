@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -41,7 +43,44 @@ def test_shipment_output_matches_the_generic_serializer(client, seeded_tags):
     assert detail["estimated_delivery"].endswith("Z")
     assert listing[1]["weight_kg"] == "0.50"
     # The selectors' joined names and tag lists give the same answer too.
-    page = selectors.shipments_with_tag_names(
-        selectors.shipment_list_for_user(user=seller.user)
-    )
+    page = selectors.shipment_list_for_user(user=seller.user)[0:20]
     assert [ShipmentOutputSerializer(s).data for s in page] == expected
+
+
+def queries_for(client, path: str, seller) -> list[str]:
+    header = bearer(seller)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **header)
+    assert response.status_code == 200, response.content
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("filters", ["", "&status=placed", "&tag=fragile"])
+def test_list_queries_do_not_grow_with_the_page(client, seeded_tags, filters):
+    seller = seller_make()
+    partner_make(zip_codes=("20095",), capacity=20)
+    for _ in range(12):
+        shipment_make(seller=seller, tags=["fragile", "express"])
+    small = queries_for(client, f"/api/v1/shipments/?page_size=2{filters}", seller)
+    large = queries_for(client, f"/api/v1/shipments/?page_size=50{filters}", seller)
+    # Authentication, the count, the page, the page's tags: whatever the size.
+    assert len(small) == len(large) == 4, large
+    listing = client.get(
+        f"/api/v1/shipments/?page_size=50{filters}", **bearer(seller)
+    ).json()
+    assert listing["count"] == 12
+    assert all(row["tags"] == ["express", "fragile"] for row in listing["results"])
+
+
+def test_detail_events_and_tracking_are_fixed_query_counts(client, seeded_tags):
+    seller = seller_make()
+    partner_make(zip_codes=("20095",))
+    shipment = shipment_make(seller=seller, tags=["fragile"])
+    detail = queries_for(client, f"/api/v1/shipments/{shipment.pk}/", seller)
+    assert len(detail) == 3  # authentication, the shipment, its tags
+    events = queries_for(client, f"/api/v1/shipments/{shipment.pk}/events/", seller)
+    assert len(events) == 3  # authentication, the shipment, its events
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get(f"/api/v1/track/{shipment.tracking_code}/")
+    assert answer.status_code == 200
+    assert len(captured.captured_queries) == 2  # the shipment, its events
