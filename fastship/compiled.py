@@ -21,6 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections, models
@@ -76,14 +77,20 @@ class CompiledQuery:
             fetched = cursor.fetchall()
         return list(_converted(fetched, compiled, connection))
 
-    def count(self, *, using: str = "default", **values: Any) -> int:
-        """How many rows the query has (without fetching them)."""
+    def count(
+        self, *, using: str = "default", limit: int | None = None, **values: Any
+    ) -> int:
+        """How many rows the query has (without fetching them), at most ``limit``."""
         compiled = self._compiled.get(using) or self._compile(using)
         connection = connections[using]
+        sql, params = compiled.sql, self._params(compiled, connection, values)
+        if limit is not None:  # stop counting there
+            sql += " LIMIT %s"
+            params.append(limit)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT COUNT(*) FROM ({compiled.sql}) AS counted",  # noqa: S608 - the ORM wrote it
-                self._params(compiled, connection, values),
+                f"SELECT COUNT(*) FROM ({sql}) AS counted",  # noqa: S608 - the ORM wrote it
+                params,
             )
             (total,) = cursor.fetchone()
         return int(total)
@@ -145,6 +152,11 @@ class CompiledQuery:
 def _converted(
     rows: list[tuple[Any, ...]], compiled: _Compiled, connection: Any
 ) -> Iterator[Row]:
+    names = compiled.names
+    if not compiled.converters:  # PostgreSQL's own types need none
+        for fetched in rows:
+            yield dict(zip(names, fetched, strict=True))
+        return
     for fetched in rows:
         row = list(fetched)
         for position, convs, expression in compiled.converters:
@@ -152,7 +164,7 @@ def _converted(
             for converter in convs:
                 value = converter(value, expression, connection)
             row[position] = value
-        yield dict(zip(compiled.names, row, strict=True))
+        yield dict(zip(names, row, strict=True))
 
 
 def _placeholder(field: models.Field[Any, Any]) -> Any:
@@ -164,6 +176,8 @@ def _placeholder(field: models.Field[Any, Any]) -> Any:
         return uuid.uuid4()
     if isinstance(target, models.IntegerField | models.AutoField):
         return secrets.randbelow(2**50) + 2**52
+    if isinstance(target, models.DateTimeField):
+        return datetime.fromtimestamp(secrets.randbelow(2**30), tz=UTC)
     if isinstance(target, models.CharField | models.TextField):
         return f"compiled-parameter-{secrets.token_hex(8)}"
     raise TypeError(f"no placeholder for a {type(target).__name__} parameter")

@@ -39,6 +39,14 @@ def timestamp(value: datetime, zone: tzinfo) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+class _ShipmentListSerializer(serializers.ListSerializer):
+    """Shipments in a list, the time zone looked up once for them all."""
+
+    def to_representation(self, data: Any) -> list[dict[str, Any]]:
+        zone = timezone.get_current_timezone()
+        return [self.child.to_representation(item, zone) for item in data]  # type: ignore[union-attr,call-arg]
+
+
 class ShipmentOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     tracking_code = serializers.CharField()
@@ -55,11 +63,16 @@ class ShipmentOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    def to_representation(self, shipment: Shipment) -> dict[str, Any]:
+    class Meta:
+        list_serializer_class = _ShipmentListSerializer
+
+    def to_representation(
+        self, shipment: Shipment, zone: tzinfo | None = None
+    ) -> dict[str, Any]:
         """The fields above, built directly: DRF's per-field loop (a bound
         copy of every field, its attribute lookup and checks) cost a sixth of
         a list request. The same output; a test compares it with the loop."""
-        zone = timezone.get_current_timezone()
+        zone = zone or timezone.get_current_timezone()
         return {
             "id": str(shipment.id),
             "tracking_code": shipment.tracking_code,

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from fastship.compiled import CompiledQuery
 from fastship.jobs import background_enqueuer, enqueue
 from shipping.models import Notification
 from shipping.services.tokens import delivery_code
@@ -89,19 +90,28 @@ def notification_queue(
     return notification
 
 
-def _recipient_over_limit(recipient: str) -> bool:
-    since = timezone.now() - timedelta(hours=1)
-    recent = (
+# The recipient's shipment mails of the last hour that were not held.
+_RECENT_TO = CompiledQuery(
+    lambda address, since: (
         Notification.objects.annotate(address=Lower("recipient"))
         .filter(
-            address=recipient.lower(),
-            created_at__gte=since,
-            kind__in=RECIPIENT_LIMITED_KINDS,
+            address=address, created_at__gte=since, kind__in=RECIPIENT_LIMITED_KINDS
         )
         .exclude(state=Notification.State.HELD)
-    )
+        .values_list("pk")
+    ),
+    {
+        "address": Notification._meta.get_field("recipient"),
+        "since": Notification._meta.get_field("created_at"),
+    },
+)
+
+
+def _recipient_over_limit(recipient: str) -> bool:
     limit = settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT
-    return recent[:limit].count() >= limit
+    since = timezone.now() - timedelta(hours=1)
+    recent = _RECENT_TO.count(address=recipient.lower(), since=since, limit=limit)
+    return recent >= limit
 
 
 def _job_options() -> dict[str, Any]:

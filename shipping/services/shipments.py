@@ -7,6 +7,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
+from fastship.compiled import CompiledQuery
 from shipping.exceptions import (
     DomainError,
     InvalidTransition,
@@ -28,6 +30,7 @@ from shipping.models import (
     DeliveryVerification,
     Notification,
     Seller,
+    ServiceableZipCode,
     Shipment,
     ShipmentEvent,
     Tag,
@@ -63,20 +66,35 @@ class UnknownTag(DomainError):
     default_message = "Unknown tag."
 
 
-def _partner_candidates(*, zip_code: str) -> list[DeliveryPartner]:
-    """Approved partners serving ``zip_code`` with capacity left, least loaded first."""
-    return list(
+@dataclass(frozen=True)
+class PartnerChoice:
+    id: int
+    name: str
+
+
+_CANDIDATES = CompiledQuery(
+    lambda zip_code: (
         DeliveryPartner.objects.filter(
             zip_codes__zip_code=zip_code,
             approved_at__isnull=False,
             active_shipments__lt=F("max_handling_capacity"),
         )
-        .select_related("user")
         .order_by("active_shipments", "pk")
-    )
+        .values_list("pk", "user__name")
+    ),
+    {"zip_code": ServiceableZipCode._meta.get_field("zip_code")},
+)
 
 
-def partner_choose(*, zip_code: str) -> DeliveryPartner:
+def _partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
+    """Approved partners serving ``zip_code`` with capacity left, least loaded first."""
+    return [
+        PartnerChoice(id=row["pk"], name=row["user__name"])
+        for row in _CANDIDATES.rows(zip_code=zip_code)
+    ]
+
+
+def partner_choose(*, zip_code: str) -> PartnerChoice:
     """The least-loaded approved partner with capacity left, read without a lock."""
     candidates = _partner_candidates(zip_code=zip_code)
     if not candidates:
@@ -84,8 +102,10 @@ def partner_choose(*, zip_code: str) -> DeliveryPartner:
     return candidates[0]
 
 
-def partner_reserve(*, shipment: Shipment, zip_code: str) -> None:
-    """Take one unit of the shipment's partner's capacity, late in the transaction.
+def partner_reserve(
+    *, shipment: Shipment, chosen: PartnerChoice, zip_code: str
+) -> PartnerChoice:
+    """Take one unit of the chosen partner's capacity, late in the transaction.
 
     One conditional UPDATE (``active < capacity``) per try: the partner row is
     locked only from here to the commit, so concurrent creates for one zip code
@@ -94,25 +114,26 @@ def partner_reserve(*, shipment: Shipment, zip_code: str) -> None:
     least-loaded one is taken. With capacity N exactly N creates succeed: the
     UPDATE's condition is re-checked on the committed row, and the database's
     check constraint backs it up. Each transaction holds at most one partner
-    row, so creates cannot deadlock.
+    row, so creates cannot deadlock. Returns the partner that was taken.
     """
-    candidate = shipment.delivery_partner
+    candidate = chosen
     tried: set[int] = set()
     while not DeliveryPartner.objects.filter(
-        pk=candidate.pk, active_shipments__lt=F("max_handling_capacity")
+        pk=candidate.id, active_shipments__lt=F("max_handling_capacity")
     ).update(active_shipments=F("active_shipments") + 1):
-        tried.add(candidate.pk)
+        tried.add(candidate.id)
         others = [
             partner
             for partner in _partner_candidates(zip_code=zip_code)
-            if partner.pk not in tried
+            if partner.id not in tried
         ]
         if not others:
             raise NoPartnerAvailable(attr="destination_zip_code")
         candidate = others[0]
-    if candidate.pk != shipment.delivery_partner_id:
-        shipment.delivery_partner = candidate
+    if candidate.id != chosen.id:
+        shipment.delivery_partner_id = candidate.id
         shipment.save(update_fields=["delivery_partner", "updated_at"])
+    return candidate
 
 
 def _partner_release(*, partner_id: int) -> None:
@@ -132,12 +153,14 @@ def _event_append(
     )
 
 
-def _tracking_context(shipment: Shipment) -> dict[str, Any]:
+def _tracking_context(
+    shipment: Shipment, *, partner_name: str | None = None
+) -> dict[str, Any]:
     return {
         "tracking_code": shipment.tracking_code,
         "tracking_url": absolute_url(f"/track/{shipment.tracking_code}/"),
         "content": shipment.content,
-        "partner_name": shipment.delivery_partner.user.name,
+        "partner_name": partner_name or shipment.delivery_partner.user.name,
     }
 
 
@@ -164,10 +187,10 @@ def shipment_create(
     """Create a shipment, assign a partner, start the timeline, notify the recipient."""
     zip_code = normalize_zip_code(destination_zip_code)
     tag_objects = _tags_get(tags)
-    partner = partner_choose(zip_code=zip_code)
+    chosen = partner_choose(zip_code=zip_code)
     shipment = Shipment.objects.create(
         seller=seller,
-        delivery_partner=partner,
+        delivery_partner_id=chosen.id,
         content=content,
         weight_kg=weight_kg,
         destination_zip_code=zip_code,
@@ -181,12 +204,16 @@ def shipment_create(
         location_zip_code=seller.zip_code,
         description="Shipment placed",
     )
-    partner_reserve(shipment=shipment, zip_code=zip_code)  # last: a short lock
+    # Last: the partner row is locked only from here to the commit.
+    partner = partner_reserve(shipment=shipment, chosen=chosen, zip_code=zip_code)
     notification_queue(
         kind=Notification.Kind.SHIPMENT_PLACED,
         recipient=shipment.recipient_email,
-        context=_tracking_context(shipment),
+        context=_tracking_context(shipment, partner_name=partner.name),
     )
+    # What the answer shows, known here: not read back (the serializer's hooks).
+    shipment.partner_name = partner.name  # type: ignore[attr-defined]
+    shipment.tag_names = sorted(tag.name for tag in tag_objects)  # type: ignore[attr-defined]
     return shipment
 
 

@@ -54,6 +54,25 @@ def test_rows_count_and_pages_match_the_orm_for_each_value(seeded_tags):
     assert query.rows(seller=-1, limit=10, offset=0) == []
 
 
+def test_time_parameters_and_a_bounded_count(seeded_tags):
+    partner_make(zip_codes=("20095",))
+    seller = seller_make()
+    made = [shipment_make(seller=seller) for _ in range(4)]
+    since = CompiledQuery(
+        lambda seller, after: Shipment.objects.filter(
+            seller=seller, created_at__gt=after
+        ).values_list("pk"),
+        {**OF_SELLER, "after": Shipment._meta.get_field("created_at")},
+    )
+    for start in made:
+        expected = Shipment.objects.filter(
+            seller=seller, created_at__gt=start.created_at
+        )
+        assert since.count(seller=seller.pk, after=start.created_at) == expected.count()
+    assert since.count(seller=seller.pk, after=made[0].created_at, limit=2) == 2
+    assert since.count(seller=seller.pk, after=made[0].created_at, limit=10) == 3
+
+
 def test_a_parameter_the_query_does_not_use_is_refused_at_compile():
     query = CompiledQuery(lambda seller: Shipment.objects.values_list("pk"), OF_SELLER)
     with pytest.raises(TypeError, match="exactly once"):
@@ -110,6 +129,17 @@ assert detail["tags"] == ["express", "fragile"]
 tracked = client.get(f"/api/v1/track/{newest[0].tracking_code}/").json()
 assert tracked["timeline"][0]["status"] == "placed", tracked
 assert tracked["timeline"][0]["created_at"].endswith("Z"), tracked
+created = client.post(
+    "/api/v1/shipments/",
+    {"content": "books", "weight_kg": "1.5", "destination_zip_code": "20095",
+     "recipient_email": "R@Example.org", "tags": ["fragile"]},
+    content_type="application/json",
+    **bearer(seller),
+)
+assert created.status_code == 201, created.content
+made = created.json()
+shown = client.get(f"/api/v1/shipments/{made['id']}/", **bearer(seller)).json()
+assert made == shown, (made, shown)
 print("embedded ok")
 """
 
