@@ -10,7 +10,10 @@ class FastShipConfig(AppConfig):
     verbose_name = "FastShip"
 
     def ready(self) -> None:
+        from fastship import timestamps
+
         pool_reconnect_without_backoff()
+        timestamps.install()
 
 
 def pool_reconnect_without_backoff() -> None:
