@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -66,3 +69,22 @@ def test_a_signed_token_without_a_usable_user_id_is_401(client, claim):
     answer = me(client, {"HTTP_AUTHORIZATION": f"Bearer {token}"})
     assert answer.status_code == 401, answer.content
     assert answer.json()["type"] == "client_error"
+
+
+def test_a_verified_token_is_still_refused_once_it_expires(client):
+    seller = seller_make()
+    token = AccessToken.for_user(seller.user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    header = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    assert me(client, header).status_code == 200  # verified, and remembered
+    time.sleep(1.2)
+    refused(me(client, header), "invalid or expired")
+
+
+def test_a_forged_signature_is_refused_beside_a_verified_token(client):
+    seller = seller_make()
+    token = str(AccessToken.for_user(seller.user))
+    assert me(client, {"HTTP_AUTHORIZATION": f"Bearer {token}"}).status_code == 200
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload}.{signature[::-1]}"
+    refused(me(client, {"HTTP_AUTHORIZATION": f"Bearer {forged}"}), "invalid")
