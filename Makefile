@@ -20,6 +20,7 @@ help:
 	@echo "make bench-api    shipping API hot paths on PostgreSQL (wrk, PostgreSQL, Redis)"
 	@echo "make bench-compare BASELINE=<commit>  CPU ms per request, a commit vs this tree"
 	@echo "make bench-soak   one worker's memory under the hot paths for 5 minutes"
+	@echo "make bench-memory the API task as the image runs it: memory, socket errors (wrk, PostgreSQL, Redis)"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
