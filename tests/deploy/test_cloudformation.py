@@ -1,0 +1,172 @@
+"""The CloudFormation templates: cfn-lint clean, our rules, and a deploy to moto."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.deploy.test_ecs_rules import rules
+from tests.servers import PROJECT_DIR
+
+TEMPLATES = sorted((PROJECT_DIR / "docker/cloudformation").glob("*.yaml"))
+NETWORK = PROJECT_DIR / "docker/cloudformation/network.yaml"
+REGION = "eu-west-1"
+
+
+def network() -> dict:
+    return copy.deepcopy(rules.load_template(NETWORK))
+
+
+def test_cfn_lint_reports_nothing():
+    """No error, no warning, no informational match on any template."""
+    assert TEMPLATES, "no templates found"
+    result = subprocess.run(
+        [Path(sys.executable).parent / "cfn-lint", *map(str, TEMPLATES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_network_template_passes_our_rules():
+    assert rules.network_problems(network()) == []
+
+
+@pytest.mark.parametrize(
+    "service", ["s3", "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssmmessages"]
+)
+def test_without_nat_every_endpoint_a_task_needs_is_declared(service):
+    """A copy without one endpoint is caught: tasks would not start (post-mortem)."""
+    template = network()
+    resources = template["Resources"]
+    (name,) = [
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::EC2::VPCEndpoint"
+        and resource["Properties"]["ServiceName"]["Fn::Sub"].endswith(f"}}.{service}")
+    ]
+    del resources[name]
+    assert rules.network_problems(template) == [
+        f"network: Egress=endpoints lacks the {service} endpoint"
+    ]
+
+
+def test_endpoints_must_serve_both_private_subnets_and_resolve_privately():
+    template = network()
+    logs = template["Resources"]["LogsEndpoint"]["Properties"]
+    logs["SubnetIds"] = [{"Ref": "PrivateSubnetA"}]
+    template["Resources"]["EcrDkrEndpoint"]["Properties"]["PrivateDnsEnabled"] = False
+    template["Resources"]["S3Endpoint"]["Properties"]["RouteTableIds"] = []
+    problems = " ".join(rules.network_problems(template))
+    assert "the logs endpoint must be in both private subnets" in problems
+    assert "the ecr.dkr endpoint must be in both private subnets" in problems
+    assert "the s3 endpoint must route both private tables" in problems
+
+
+def test_nat_egress_must_route_each_private_table():
+    template = network()
+    del template["Resources"]["PrivateDefaultRouteB"]
+    assert rules.network_problems(template) == [
+        "network: Egress=nat gives PrivateRouteTableB no NAT gateway route"
+    ]
+
+
+def test_vpc_dns_is_required_for_the_endpoints():
+    template = network()
+    template["Resources"]["Vpc"]["Properties"]["EnableDnsHostnames"] = False
+    assert any("DNS" in problem for problem in rules.network_problems(template))
+
+
+def created(egress: str) -> dict:
+    """Create the network stack in moto; return what describes it."""
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(
+        StackName=f"fastship-test-network-{egress}",
+        TemplateBody=NETWORK.read_text(),
+        Parameters=[
+            {"ParameterKey": "Environment", "ParameterValue": "test"},
+            {"ParameterKey": "Egress", "ParameterValue": egress},
+        ],
+        Capabilities=["CAPABILITY_IAM"],
+    )
+    (stack,) = cloudformation.describe_stacks(
+        StackName=f"fastship-test-network-{egress}"
+    )["Stacks"]
+    return stack
+
+
+@pytest.mark.parametrize("egress", ["nat", "endpoints"])
+def test_the_network_deploys_in_both_egress_variants(egress):
+    with mock_aws():
+        stack = created(egress)
+        assert stack["StackStatus"] == "CREATE_COMPLETE", stack
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+        ec2 = boto3.client("ec2", region_name=REGION)
+        private = outputs["PrivateSubnets"].split(",")
+        subnets = ec2.describe_subnets(SubnetIds=private)["Subnets"]
+        assert len({subnet["AvailabilityZone"] for subnet in subnets}) == 2
+        assert not any(subnet["MapPublicIpOnLaunch"] for subnet in subnets)
+        nats = ec2.describe_nat_gateways(
+            Filters=[{"Name": "vpc-id", "Values": [outputs["VpcId"]]}]
+        )["NatGateways"]
+        endpoints = ec2.describe_vpc_endpoints(
+            Filters=[{"Name": "vpc-id", "Values": [outputs["VpcId"]]}]
+        )["VpcEndpoints"]
+        services = {e["ServiceName"].split(f"{REGION}.", 1)[1] for e in endpoints}
+        if egress == "nat":
+            assert len(nats) == 2
+            assert services == set()
+        else:
+            assert nats == []
+            assert services == set(rules.TASK_ENDPOINTS)
+
+
+def test_only_the_load_balancer_reaches_the_tasks_and_only_tasks_the_data():
+    with mock_aws():
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in created("nat")["Outputs"]}
+        ec2 = boto3.client("ec2", region_name=REGION)
+        groups = {
+            group["GroupId"]: group
+            for group in ec2.describe_security_groups(
+                GroupIds=[
+                    outputs[key]
+                    for key in (
+                        "LoadBalancerSecurityGroup",
+                        "TaskSecurityGroup",
+                        "DatabaseSecurityGroup",
+                        "RedisSecurityGroup",
+                    )
+                ]
+            )["SecurityGroups"]
+        }
+
+        def ingress(key: str) -> set[tuple]:
+            rules_in = groups[outputs[key]]["IpPermissions"]
+            return {
+                (
+                    rule["FromPort"],
+                    *(r["CidrIp"] for r in rule.get("IpRanges", [])),
+                    *(p["GroupId"] for p in rule.get("UserIdGroupPairs", [])),
+                )
+                for rule in rules_in
+            }
+
+        assert ingress("LoadBalancerSecurityGroup") == {
+            (443, "0.0.0.0/0"),
+            (80, "0.0.0.0/0"),
+        }
+        assert ingress("TaskSecurityGroup") == {
+            (8000, outputs["LoadBalancerSecurityGroup"])
+        }
+        assert ingress("DatabaseSecurityGroup") == {
+            (5432, outputs["TaskSecurityGroup"])
+        }
+        assert ingress("RedisSecurityGroup") == {(6379, outputs["TaskSecurityGroup"])}
