@@ -8,6 +8,8 @@
 #   AWS_REGION ENVIRONMENT CLUSTER IMAGE_REPOSITORY EXECUTION_ROLE_ARN TASK_ROLE_ARN
 #   SECRETS_ARN_PREFIX API_HOSTNAME EMAIL_HOST EMAIL_HOST_USER DEFAULT_FROM_EMAIL
 #   VPC_CIDR PRIVATE_SUBNET_A PRIVATE_SUBNET_B API_SECURITY_GROUP
+# PYTHON (default python3) runs docker/ecs_rules.py and needs botocore and
+#   cfn-lint: use .venv/bin/python after `make install`.
 # Optional: IMAGE_TAG (default: the git commit), SKIP_BUILD=1 (image already pushed),
 #   MIGRATE_TIMEOUT (seconds, default 600), MIGRATE_POLL_SECONDS (default 5),
 #   WAIT_STABLE=0 (skip the final wait: for emulators such as moto, whose

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Check the ECS, ALB and gunicorn settings in docker/ offline, before any deploy.
+"""Check the ECS, ALB, gunicorn and CloudFormation settings in docker/ offline.
 
 botocore's models catch unknown keys, wrong types and missing members; the
-rules here catch what no tool checks (docs ranges and cross-field rules).
+rules here catch what no tool checks (docs ranges and cross-field rules, and
+across the templates: the endpoints a private task needs, TLS to the data
+stores end to end). cfn-lint checks each template's own schema.
 Usage: python docker/ecs_rules.py   (exit 1 and one line per problem)
 """
 
@@ -331,6 +333,44 @@ def network_problems(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _secret_string(resource: dict[str, Any]) -> str:
+    value = resource.get("Properties", {}).get("SecretString", "")
+    if isinstance(value, dict):  # !Sub "text" or !Sub ["text", {variables}]
+        value = value.get("Fn::Sub", "")
+        value = value[0] if isinstance(value, list) else value
+    return str(value)
+
+
+def data_problems(template: dict[str, Any], dockerfile: str) -> list[str]:
+    """TLS to the data stores end to end: what the servers demand, the URLs use."""
+    resources = template.get("Resources", {})
+    problems: list[str] = []
+    parameters = resources.get("DatabaseParameters", {}).get("Properties", {})
+    if str(parameters.get("Parameters", {}).get("rds.force_ssl")) != "1":
+        problems.append("data: PostgreSQL must require TLS (rds.force_ssl = 1)")
+    database = resources.get("Database", {})
+    if database.get("DeletionPolicy") != "Snapshot":
+        problems.append("data: deleting the stack must leave a database snapshot")
+    url = _secret_string(resources.get("DatabaseUrl", {}))
+    if "sslmode=verify-full" not in url:
+        problems.append("data: DATABASE_URL must use sslmode=verify-full")
+    bundle = re.search(r"sslrootcert=([^&\s\"]+)", url)
+    if bundle is None or bundle.group(1) not in dockerfile:
+        problems.append(
+            "data: DATABASE_URL's sslrootcert must be a file the image ships "
+            "(docker/Dockerfile)"
+        )
+    redis = resources.get("Redis", {}).get("Properties", {})
+    if not (redis.get("TransitEncryptionEnabled") and redis.get("AuthToken")):
+        problems.append("data: Redis needs transit encryption and an auth token")
+    if not _secret_string(resources.get("RedisUrl", {})).startswith("rediss://"):
+        problems.append("data: REDIS_URL must be rediss:// (Redis speaks only TLS)")
+    repository = resources.get("Repository", {}).get("Properties", {})
+    if repository.get("ImageTagMutability") != "IMMUTABLE":
+        problems.append("data: image tags must be immutable")
+    return problems
+
+
 def all_problems() -> list[str]:
     gunicorn = gunicorn_settings()
     graceful = float(gunicorn.get("graceful_timeout", 30))
@@ -344,6 +384,10 @@ def all_problems() -> list[str]:
     problems += keepalive_problems(gunicorn, idle)
     problems += botocore_problems()
     problems += network_problems(load_template(HERE / "cloudformation/network.yaml"))
+    problems += data_problems(
+        load_template(HERE / "cloudformation/data.yaml"),
+        (HERE / "Dockerfile").read_text(),
+    )
     return problems
 
 

@@ -170,3 +170,52 @@ def test_only_the_load_balancer_reaches_the_tasks_and_only_tasks_the_data():
             (5432, outputs["TaskSecurityGroup"])
         }
         assert ingress("RedisSecurityGroup") == {(6379, outputs["TaskSecurityGroup"])}
+
+
+DATA = PROJECT_DIR / "docker/cloudformation/data.yaml"
+DOCKERFILE = (PROJECT_DIR / "docker/Dockerfile").read_text()
+
+
+def data() -> dict:
+    return copy.deepcopy(rules.load_template(DATA))
+
+
+def test_the_data_template_passes_our_rules():
+    assert rules.data_problems(data(), DOCKERFILE) == []
+
+
+def test_tls_to_the_database_is_required_on_both_ends():
+    template = data()
+    parameters = template["Resources"]["DatabaseParameters"]["Properties"]
+    parameters["Parameters"]["rds.force_ssl"] = "0"
+    url = template["Resources"]["DatabaseUrl"]["Properties"]["SecretString"]["Fn::Sub"]
+    url[0] = url[0].replace("sslmode=verify-full", "sslmode=require")
+    assert rules.data_problems(template, DOCKERFILE) == [
+        "data: PostgreSQL must require TLS (rds.force_ssl = 1)",
+        "data: DATABASE_URL must use sslmode=verify-full",
+    ]
+
+
+def test_the_ca_bundle_the_url_names_must_be_in_the_image():
+    """The post-mortem's database demanded TLS the tasks could not verify."""
+    without = DOCKERFILE.replace("/app/certs/rds-global-bundle.pem", "/tmp/ca.pem")
+    assert rules.data_problems(data(), without) == [
+        "data: DATABASE_URL's sslrootcert must be a file the image ships "
+        "(docker/Dockerfile)"
+    ]
+
+
+def test_redis_tls_and_immutable_tags_and_the_snapshot_are_checked():
+    template = data()
+    resources = template["Resources"]
+    url = resources["RedisUrl"]["Properties"]["SecretString"]["Fn::Sub"]
+    url[0] = url[0].replace("rediss://", "redis://")
+    del resources["Redis"]["Properties"]["AuthToken"]
+    resources["Repository"]["Properties"]["ImageTagMutability"] = "MUTABLE"
+    resources["Database"]["DeletionPolicy"] = "Delete"
+    assert rules.data_problems(template, DOCKERFILE) == [
+        "data: deleting the stack must leave a database snapshot",
+        "data: Redis needs transit encryption and an auth token",
+        "data: REDIS_URL must be rediss:// (Redis speaks only TLS)",
+        "data: image tags must be immutable",
+    ]
