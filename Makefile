@@ -4,10 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 # The embedded default: no external services, jobs inline, emails to the console.
+# Mailed links point where `make run` serves (the same origin, so a login carries over).
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
-	EMAIL_HOST= MAILTRAP_USERNAME=
+	EMAIL_HOST= MAILTRAP_USERNAME= PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help install run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory up down clean
+.PHONY: help install install-run run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -23,12 +24,22 @@ help:
 	@echo "make bench-memory the API task as the image runs it: memory, socket errors (wrk, PostgreSQL, Redis)"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+# Serving needs only the runtime dependencies (`make run`, `dev`, `migrate`,
+# `demo`); the test, lint and AWS tools come with `make install` / `make test`.
+$(VENV)/.installed-run: pyproject.toml constraints.txt
+	@echo "[1/3] creating the virtualenv $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "[2/3] installing FastShip and its runtime dependencies (pip's progress follows)"
+	$(PY) -m pip install --progress-bar off -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run pyproject.toml constraints.txt
+	@echo "installing the test, lint and deploy tools (the dev extra)"
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
+install-run: $(VENV)/.installed-run
 install: $(VENV)/.installed
 
 # checkov in its own environment: it pins an old botocore that would shadow ours.
@@ -38,7 +49,8 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==3.3.30"
 	touch $@
 
-run: install
+run: install-run
+	@echo "[3/3] migrating the SQLite database (db.sqlite3) and adding the demo data"
 	$(EMBEDDED) $(PY) manage.py migrate --no-input
 	$(EMBEDDED) $(PY) manage.py demo_data
 	@echo ""
@@ -50,14 +62,14 @@ run: install
 	@echo ""
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-dev: install
+dev: install-run
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-migrate: install
+migrate: install-run
 	$(PY) manage.py migrate --no-input
 
-demo: install
+demo: install-run
 	$(PY) manage.py demo_data
 
 lint: install

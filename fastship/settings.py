@@ -368,7 +368,7 @@ elif env.get("EMAIL_HOST", "").strip() or IS_PRODUCTION:
 elif FASTSHIP_ENV == "test":
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    EMAIL_BACKEND = "fastship.mail.CompactConsoleBackend"  # readable, not MIME
 # An SMTP server that stops answering must not hold a worker forever.
 EMAIL_TIMEOUT = env_int(env, "EMAIL_TIMEOUT", default=10, minimum=1)
 # Seconds a mail may stay claimed ("sending") before it needs an operator:
