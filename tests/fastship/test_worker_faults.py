@@ -167,6 +167,15 @@ def stop_worker(worker: ServerProcess) -> None:
 DEADLINE = 60
 
 
+def catches(pid: int, sig: int) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (its SigCgt mask)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_ends_the_worker_instead_of_a_restart(sig):
     """``docker stop`` (SIGTERM) or Ctrl+C ends an idle worker; it is no fault.
@@ -180,6 +189,11 @@ def test_a_stop_signal_ends_the_worker_instead_of_a_restart(sig):
             client = Redis(port=redis.port, socket_timeout=2)
             assert wait_until(
                 lambda: client.exists("rq:scheduler-lock:emails") == 1, seconds=30
+            ), worker.output
+            # RQ takes the scheduler locks a moment before it installs its
+            # signal handlers: signal only once the process catches SIGTERM.
+            assert wait_until(
+                lambda: catches(worker.pid, signal.SIGTERM), seconds=30
             ), worker.output
             os.kill(worker.pid, sig)
             # Generous for a loaded machine: it takes about a second.
