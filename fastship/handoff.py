@@ -63,6 +63,7 @@ class HandoffConfig:
     exit_flush_seconds: float = 2.0
     confirm_interval: float = 1.0
     confirm_seconds: float = 120.0
+    report_interval: float = 10.0
 
 
 class BackgroundHandoff:
@@ -77,12 +78,14 @@ class BackgroundHandoff:
         confirm: Confirmer | None = None,
         name: str = "handoff",
         clock: Callable[[], float] = time.monotonic,
+        report_losses: Callable[[int, int], None] | None = None,
     ) -> None:
         self.config = config
         self.name = name
         self._send = send
         self._confirm = confirm
         self._fallback = fallback
+        self._report_losses = report_losses
         self._clock = clock
         self._init_state()
 
@@ -108,6 +111,8 @@ class BackgroundHandoff:
         self.batches_failed = 0
         self.last_drop_at: float | None = None
         self.last_error: str | None = None
+        self._reported = (0, 0)  # dropped, fallback_written at the last report
+        self._last_report = self._clock()
 
     def reset_after_fork(self) -> None:
         """In a forked child: the parent ships what it buffered; start afresh."""
@@ -145,8 +150,7 @@ class BackgroundHandoff:
         """
         with self._cond:
             while not self._records and not self._stopping:
-                wake_after = self.config.confirm_interval if self._in_flight else None
-                if not self._cond.wait(wake_after):
+                if not self._cond.wait(self._wake_after()):
                     return []
             if not self._records:
                 return None
@@ -166,8 +170,43 @@ class BackgroundHandoff:
                 self.ship(batch)
             if self._clock() - self._last_confirm >= self.config.confirm_interval:
                 self.confirm_in_flight()
+            self.report_losses()
             if batch is None:
                 return
+
+    def _wake_after(self) -> float | None:
+        """Seconds an idle thread may sleep: until a confirmation or a report is due."""
+        waits = []
+        if self._in_flight:
+            waits.append(self.config.confirm_interval)
+        if self._report_losses and self._reported != (
+            self.dropped,
+            self.fallback_written,
+        ):
+            due = self._last_report + self.config.report_interval - self._clock()
+            waits.append(max(due, 0.01))
+        return min(waits, default=None)
+
+    def report_losses(self, *, now: bool = False) -> None:
+        """Report records dropped or written to the fallback since the last report.
+
+        At most once per ``report_interval`` (``now`` at exit), so a long outage
+        costs one report line per interval, never one per record.
+        """
+        if self._report_losses is None:
+            return
+        with self._cond:
+            totals = (self.dropped, self.fallback_written)
+            due = self._clock() - self._last_report >= self.config.report_interval
+            if totals == self._reported or not (due or now):
+                return
+            dropped = totals[0] - self._reported[0]
+            fallback = totals[1] - self._reported[1]
+            self._reported, self._last_report = totals, self._clock()
+        try:
+            self._report_losses(dropped, fallback)
+        except Exception:
+            logger.exception("%s: losses not reported", self.name)
 
     def ship(self, batch: list[Record]) -> None:
         """Send one batch, or write it to the fallback log; count either way."""
@@ -282,6 +321,7 @@ class BackgroundHandoff:
         if leftover:
             # The thread is stuck or never ran: the breaker decides nothing now.
             self._write_fallback(leftover)
+        self.report_losses(now=True)
 
     def drain(self, timeout: float = 5.0) -> None:
         """Wait until everything submitted so far was settled (tests, commands)."""

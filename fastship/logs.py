@@ -97,5 +97,11 @@ def logging_config(*, json_lines: bool, level: str) -> dict[str, Any]:
                 "handlers": ["stdout_raw"],
                 "propagate": False,
             },
+            # CloudWatch embedded-metric-format lines: the JSON alone, one per line.
+            "fastship.metrics": {
+                "level": "INFO",
+                "handlers": ["stdout_raw"],
+                "propagate": False,
+            },
         },
     }

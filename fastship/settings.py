@@ -194,6 +194,9 @@ RQ_SHOW_ADMIN_LINK = True
 NOTIFICATION_RELAY_EVERY = env_int(
     env, "NOTIFICATION_RELAY_EVERY", default=60, minimum=1
 )
+# CloudWatch namespace of the application's own metrics (fastship/metrics.py),
+# written as embedded-metric-format lines on stdout; empty: none written.
+CLOUDWATCH_METRICS_NAMESPACE = env.get("CLOUDWATCH_METRICS_NAMESPACE", "").strip()
 # Run by the worker (fastship/worker.py) every `every_seconds`, whatever became
 # of the last run, of the worker or of Redis's contents.
 FASTSHIP_PERIODIC_JOBS = [

@@ -17,6 +17,7 @@ import os
 import threading
 from typing import Any
 
+from fastship import metrics
 from fastship.handoff import BackgroundHandoff, Confirmer, HandoffConfig, Sender
 from fastship.redis import fail_fast_client
 
@@ -32,6 +33,13 @@ def write_fallback(records: list[Record]) -> None:
         fallback_logger.info(
             json.dumps({"event": "request_log", **record}, default=str)
         )
+
+
+def report_losses(dropped: int, fallback: int) -> None:
+    """Records lost or sent to the fallback since the last report, as metrics."""
+    metrics.emit(
+        {metrics.REQUEST_LOG_DROPPED: dropped, metrics.REQUEST_LOG_FALLBACK: fallback}
+    )
 
 
 # --- the process-wide shipper ------------------------------------------------------
@@ -152,6 +160,7 @@ def get_shipper() -> BackgroundHandoff:
                 confirm=confirm,
                 fallback=write_fallback,
                 name="request-log-shipper",
+                report_losses=report_losses,
             )
             _shipper.append(shipper)
             atexit.register(flush_shipper)

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from fastship import metrics
 from fastship.compiled import CompiledQuery
 from fastship.jobs import background_enqueuer, enqueue
 from shipping.models import Notification
@@ -359,6 +360,28 @@ def notifications_relay(*, older_than_seconds: int = 60, limit: int = 500) -> in
     return len(ids)
 
 
+def oldest_pending_notification_age() -> float:
+    """Seconds the oldest mail still waiting to be sent has waited (0 if none)."""
+    oldest = (
+        Notification.objects.filter(state=Notification.State.PENDING)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return 0.0
+    return max((timezone.now() - oldest).total_seconds(), 0.0)
+
+
 def relay_notifications_job() -> int:
-    """Periodic job (``FASTSHIP_PERIODIC_JOBS``): relay what the hand-over missed."""
-    return notifications_relay(older_than_seconds=settings.NOTIFICATION_RELAY_EVERY)
+    """Periodic job (``FASTSHIP_PERIODIC_JOBS``): relay what the hand-over missed.
+
+    Reports the oldest waiting mail's age as a metric: the alarm on it also
+    fires when this job stops reporting (no worker, no Redis).
+    """
+    relayed = notifications_relay(older_than_seconds=settings.NOTIFICATION_RELAY_EVERY)
+    if metrics.enabled():
+        metrics.emit(
+            {metrics.OLDEST_PENDING_NOTIFICATION: oldest_pending_notification_age()}
+        )
+    return relayed
