@@ -125,13 +125,20 @@ def all_sent(mailbox: Mailbox, recipients: list[str]) -> Callable[[], bool]:
 
 
 def assert_each_exactly_once(mailbox: Mailbox, recipients: list[str]) -> None:
+    """Each mail arrived once and its row says sent.
+
+    The worker marks a row sent just after the SMTP server took the mail, so
+    the row may lag the mailbox by a moment: wait for it (bounded).
+    """
+
+    def states() -> set[str]:
+        rows = Notification.objects.filter(recipient__in=recipients)
+        return set(rows.values_list("state", flat=True))
+
+    wait_until(lambda: states() == {Notification.State.SENT}, seconds=DEADLINE)
     counts = {recipient: len(mailbox.to(recipient)) for recipient in recipients}
     assert counts == dict.fromkeys(recipients, 1)
-    assert set(
-        Notification.objects.filter(recipient__in=recipients).values_list(
-            "state", flat=True
-        )
-    ) == {Notification.State.SENT}
+    assert states() == {Notification.State.SENT}
 
 
 def registered_workers(redis: PrivateRedis) -> int:
