@@ -7,7 +7,7 @@ recycling as configured, production settings), times process start to the
 first 200 on /health, loads each hot path with wrk (32 connections,
 --seconds each), then sums the resident memory (VmRSS) of the master and its
 workers. It fails on any socket error or non-2xx answer, or when the task
-does not fit 512 MiB with 30 % headroom. docker/ecs/README.md cites these
+does not fit 512 MiB with 30 % headroom. docker/cloudformation/README.md cites these
 figures.
 """
 

@@ -1,7 +1,7 @@
 """gunicorn settings for the API container (read by docker/entrypoint.sh api).
 
-Timings are tied to the ALB and ECS settings in docker/ecs/ (checked by
-tests/deploy/test_ecs_rules.py): keep-alive above the ALB idle timeout (60 s)
+Timings are tied to the ALB and ECS settings in docker/cloudformation/app.yaml
+(checked by docker/ecs_rules.py): keep-alive above the ALB idle timeout (60 s)
 so the ALB never sends into a connection we are closing (502s); the graceful
 timeout below the ECS stopTimeout (30 s) so workers finish before SIGKILL.
 """

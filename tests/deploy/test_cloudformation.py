@@ -205,6 +205,15 @@ def test_the_ca_bundle_the_url_names_must_be_in_the_image():
     ]
 
 
+def test_the_key_must_let_cloudwatch_publish_alarms():
+    template = data()
+    statements = template["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"]
+    statements[:] = [s for s in statements if "cloudwatch" not in str(s["Principal"])]
+    assert rules.data_problems(template, DOCKERFILE) == [
+        "data: the key must let CloudWatch alarms publish to the topic"
+    ]
+
+
 def test_redis_tls_and_immutable_tags_and_the_snapshot_are_checked():
     template = data()
     resources = template["Resources"]

@@ -28,7 +28,7 @@ from tests.servers import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-STOP_TIMEOUT = 30  # docker/ecs/taskdef-api.json stopTimeout
+STOP_TIMEOUT = 30  # the API task StopTimeout in docker/cloudformation/app.yaml
 
 
 @pytest.fixture(scope="module")

@@ -1,19 +1,40 @@
-"""docker/deploy.sh against moto's server (a local AWS API emulator), not a stub."""
+"""docker/deploy.sh against moto's server (a local AWS API emulator), not a stub.
+
+From an empty account: the network stack through the script, the data stack
+as a stand-in (moto cannot create ElastiCache or Secrets Manager resources
+from a template; data.yaml itself is checked offline), then releases. moto
+does not re-evaluate a template's conditions on update, so what a phase
+changes is read from the stack's parameters: the templates' rules
+(tests/deploy/test_ecs_rules.py) prove the services run ImageTag and the
+migrate task MigrateImageTag.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import boto3
 import pytest
 
-from tests.deploy.test_ecs_rules import rules
 from tests.servers import PROJECT_DIR, ServerProcess, free_port, http_request
 
 BIN = Path(sys.executable).parent
+STANDIN = Path(__file__).with_name("data_standin.yaml")
+OLD, NEW = "3f2a9c1d0e4b", "4a5b6c7d8e9f"
+SECRETS = [
+    "DjangoSecretKey",
+    "JwtSecret",
+    "DatabaseUrl",
+    "RedisUrl",
+    "EmailHostPassword",
+    "HealthToken",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +56,15 @@ def moto():
     server.stop()
 
 
+def moto_api(endpoint: str, path: str, body: dict | None = None) -> None:
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/{path}",
+        data=json.dumps(body or {}).encode(),
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
 def aws_env(endpoint: str) -> dict[str, str]:
     return {
         **os.environ,
@@ -45,143 +75,217 @@ def aws_env(endpoint: str) -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "eu-west-1",
         "AWS_DEFAULT_REGION": "eu-west-1",
+        "ENVIRONMENT": "test",
     }
 
 
-@pytest.fixture
-def aws_world(moto):
-    """A VPC, subnets, a security group, a cluster and the two services in moto."""
-    import boto3
+def deploy(endpoint: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "docker/deploy.sh", *args],
+        cwd=PROJECT_DIR,
+        env={**aws_env(endpoint), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
+
+@pytest.fixture
+def account(moto):
+    """An emptied account with the network (by the script) and data stacks."""
+    moto_api(moto, "reset")
     session = boto3.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         region_name="eu-west-1",
     )
-    ec2 = session.client("ec2", endpoint_url=moto)
-    ecs = session.client("ecs", endpoint_url=moto)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24")["Subnet"]["SubnetId"]
-        for n in (1, 2)
-    ]
-    group = ec2.create_security_group(
-        GroupName=f"api-{time.monotonic_ns()}", Description="api", VpcId=vpc
-    )["GroupId"]
-    cluster = f"fastship-{time.monotonic_ns()}"
-    ecs.create_cluster(clusterName=cluster)
-    network = {
-        "awsvpcConfiguration": {
-            "subnets": subnets,
-            "securityGroups": [group],
-            "assignPublicIp": "DISABLED",
-        }
+    clients = {
+        name: session.client(name, endpoint_url=moto)
+        for name in ("cloudformation", "ecr", "ecs", "secretsmanager", "acm")
     }
-    values = {**rules.SAMPLE, "ENVIRONMENT": "test"}
-    for role in ("api", "worker"):  # the services exist before the first deploy
-        first = ecs.register_task_definition(
-            **rules.load(f"taskdef-{role}.json", values)
-        )
-        ecs.create_service(
-            cluster=cluster,
-            serviceName=f"fastship-{role}-test",
-            taskDefinition=first["taskDefinition"]["taskDefinitionArn"],
-            desiredCount=1,
-            launchType="FARGATE",
-            networkConfiguration=network,
-        )
-    return {
-        "ecs": ecs,
-        "env": {
-            "ENVIRONMENT": "test",
-            "CLUSTER": cluster,
-            "IMAGE_REPOSITORY": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fastship",
-            "IMAGE_TAG": "3f2a9c1d0e4b",
-            "SKIP_BUILD": "1",
-            "EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/fastship-execution",
-            "TASK_ROLE_ARN": "arn:aws:iam::123456789012:role/fastship-task",
-            "SECRETS_ARN_PREFIX": (
-                "arn:aws:ssm:eu-west-1:123456789012:parameter/fastship/test"
-            ),
-            "API_HOSTNAME": "api.fastship.example",
-            "EMAIL_HOST": "email-smtp.eu-west-1.amazonaws.com",
-            "EMAIL_HOST_USER": "AKIAEXAMPLE",
-            "DEFAULT_FROM_EMAIL": "no-reply@fastship.example",
-            "VPC_CIDR": "10.0.0.0/16",
-            "PRIVATE_SUBNET_A": subnets[0],
-            "PRIVATE_SUBNET_B": subnets[1],
-            "API_SECURITY_GROUP": group,
-            "MIGRATE_TIMEOUT": "60",
-            "MIGRATE_POLL_SECONDS": "1",
-            "WAIT_STABLE": "0",  # moto's services never run tasks
-        },
-    }
-
-
-def deploy(endpoint: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "docker/deploy.sh"],
-        cwd=PROJECT_DIR,
-        env={**aws_env(endpoint), **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-def service_task_definitions(ecs, cluster: str) -> dict[str, str]:
-    services = ecs.describe_services(
-        cluster=cluster, services=["fastship-api-test", "fastship-worker-test"]
-    )["services"]
-    return {s["serviceName"]: s["taskDefinition"] for s in services}
-
-
-def test_missing_variable_stops_before_anything(moto, aws_world):
-    """A missing variable stops the script at once, naming it."""
-    before = aws_world["ecs"].list_task_definitions()["taskDefinitionArns"]
-    env = {**aws_world["env"], "CLUSTER": ""}
-    result = deploy(moto, env)
-    assert result.returncode != 0
-    assert "CLUSTER is required" in result.stderr
-    assert aws_world["ecs"].list_task_definitions()["taskDefinitionArns"] == before
-
-
-def test_latest_tag_is_refused(moto, aws_world):
-    """An image tag must be immutable: `latest` is refused."""
-    result = deploy(moto, {**aws_world["env"], "IMAGE_TAG": "latest"})
-    assert result.returncode != 0
-    assert "immutable" in result.stderr
-
-
-def test_full_deploy_registers_migrates_and_updates_services(moto, aws_world):
-    """Task definitions registered, the migrate task run, both services updated."""
-    ecs, cluster = aws_world["ecs"], aws_world["env"]["CLUSTER"]
-    before = service_task_definitions(ecs, cluster)
-    result = deploy(moto, aws_world["env"])
+    result = deploy(moto, "network")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "migrations applied" in result.stdout
-    after = service_task_definitions(ecs, cluster)
-    for name in ("fastship-api-test", "fastship-worker-test"):
-        assert after[name] != before[name]
-        definition = ecs.describe_task_definition(taskDefinition=after[name])[
-            "taskDefinition"
-        ]
-        assert definition["containerDefinitions"][0]["image"].endswith(":3f2a9c1d0e4b")
-    migrate = ecs.list_tasks(
-        cluster=cluster, family="fastship-migrate-test", desiredStatus="STOPPED"
+    parameters = [{"ParameterKey": "Environment", "ParameterValue": "test"}]
+    for name in SECRETS:
+        arn = clients["secretsmanager"].create_secret(
+            Name=f"fastship/test/{name}", SecretString="x"
+        )["ARN"]
+        parameters.append({"ParameterKey": name, "ParameterValue": arn})
+    clients["cloudformation"].create_stack(
+        StackName="fastship-test-data",
+        TemplateBody=STANDIN.read_text(),
+        Parameters=parameters,
     )
-    running = ecs.list_tasks(cluster=cluster, family="fastship-migrate-test")
-    assert migrate["taskArns"] or running["taskArns"]
+    for number, tag in enumerate((OLD, NEW)):
+        clients["ecr"].put_image(
+            repositoryName="fastship-test",
+            imageTag=tag,
+            imageManifest=json.dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                    "config": {
+                        "mediaType": "application/vnd.docker.container.image.v1+json",
+                        "size": 7023,
+                        "digest": f"sha256:{number:064x}",
+                    },
+                    "layers": [],
+                }
+            ),
+        )
+    certificate = clients["acm"].request_certificate(DomainName="api.fastship.example")[
+        "CertificateArn"
+    ]
+    release = {
+        "SKIP_BUILD": "1",
+        "CERTIFICATE_ARN": certificate,
+        "API_HOSTNAME": "api.fastship.example",
+        "ALARM_EMAIL": "ops@fastship.example",
+        "EMAIL_HOST": "email-smtp.eu-west-1.amazonaws.com",
+        "EMAIL_HOST_USER": "AKIAEXAMPLE",
+        "DEFAULT_FROM_EMAIL": "FastShip <no-reply@fastship.example>",
+        "MIGRATE_POLL_SECONDS": "1",
+    }
+    return {**clients, "release": release}
 
 
-def test_a_failing_step_stops_before_the_services(moto, aws_world):
-    """When the migrate task cannot run, the services keep their task definitions."""
-    ecs, cluster = aws_world["ecs"], aws_world["env"]["CLUSTER"]
-    before = service_task_definitions(ecs, cluster)
-    env = {**aws_world["env"], "PRIVATE_SUBNET_A": "subnet-0000doesnotexist"}
-    result = deploy(moto, env)
+def app_parameters(cloudformation) -> dict[str, str]:
+    (stack,) = cloudformation.describe_stacks(StackName="fastship-test-app")["Stacks"]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+
+def migrate_runs(ecs) -> int:
+    return sum(
+        len(ecs.list_tasks(cluster="fastship-test", desiredStatus=status)["taskArns"])
+        for status in ("RUNNING", "STOPPED")
+    )
+
+
+def test_from_an_empty_account_to_a_second_release(moto, account):
+    """First release creates the stack serving nothing, migrates, then serves."""
+    cloudformation, ecs = account["cloudformation"], account["ecs"]
+    result = deploy(moto, IMAGE_TAG=OLD, **account["release"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    created = lines.index("deploy: fastship-test-app: created")
+    assert lines[created + 1] == "deploy: migrations applied"
+    assert lines[created + 2] == "deploy: fastship-test-app: updated"
+    assert "point api.fastship.example at fastship-test-1." in lines[-1]
+    parameters = app_parameters(cloudformation)
+    assert (parameters["ImageTag"], parameters["MigrateImageTag"]) == (OLD, OLD)
+    assert parameters["AlarmEmail"] == "ops@fastship.example"
+    services = ecs.describe_services(
+        cluster="fastship-test", services=["fastship-api-test", "fastship-worker-test"]
+    )["services"]
+    assert [s["status"] for s in services] == ["ACTIVE", "ACTIVE"]
+    assert migrate_runs(ecs) == 1
+
+    # A second release with only the new tag: every other parameter is kept.
+    result = deploy(moto, IMAGE_TAG=NEW, SKIP_BUILD="1", MIGRATE_POLL_SECONDS="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    parameters = app_parameters(cloudformation)
+    assert (parameters["ImageTag"], parameters["MigrateImageTag"]) == (NEW, NEW)
+    assert parameters["AlarmEmail"] == "ops@fastship.example"
+    assert parameters["ApiHostname"] == "api.fastship.example"
+    assert migrate_runs(ecs) == 2
+
+
+def test_migrations_that_do_not_finish_leave_the_services_on_the_old_image(
+    moto, account
+):
+    """Phase 1 happened (migrate task on the new tag), phase 2 did not."""
+    result = deploy(moto, IMAGE_TAG=OLD, **account["release"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    moto_api(
+        moto,
+        "state-manager/set-transition",
+        {
+            "model_name": "ecs::task",
+            "transition": {"progression": "manual", "times": 1},
+        },
+    )
+    try:
+        result = deploy(
+            moto,
+            IMAGE_TAG=NEW,
+            SKIP_BUILD="1",
+            MIGRATE_TIMEOUT="3",
+            MIGRATE_POLL_SECONDS="1",
+        )
+    finally:
+        moto_api(moto, "state-manager/unset-transition", {"model_name": "ecs::task"})
     assert result.returncode != 0
-    assert "FAILED at step: run migrations" in result.stderr
-    assert service_task_definitions(ecs, cluster) == before
+    assert "deploy: migrations still " in result.stderr
+    assert "after 3s" in result.stderr
+    parameters = app_parameters(account["cloudformation"])
+    assert (parameters["ImageTag"], parameters["MigrateImageTag"]) == (OLD, NEW)
+
+
+def test_an_image_not_in_the_repository_stops_before_any_stack_changes(moto, account):
+    result = deploy(moto, IMAGE_TAG="0badc0ffee00", **account["release"])
+    assert result.returncode != 0
+    assert "fastship-test:0badc0ffee00 is not in the repository" in result.stderr
+    stacks = account["cloudformation"].list_stacks()["StackSummaries"]
+    assert "fastship-test-app" not in {s["StackName"] for s in stacks}
+
+
+def test_a_release_needs_the_network_and_data_stacks(moto, account):
+    """An environment without its stacks is refused, naming the command to run."""
+    result = deploy(moto, IMAGE_TAG=OLD, ENVIRONMENT="staging", **account["release"])
+    assert result.returncode != 0
+    assert (
+        "no stack fastship-staging-network: run 'docker/deploy.sh network' first"
+        in result.stderr
+    )
+
+
+def test_the_network_again_keeps_the_parameters_it_was_given(moto, account):
+    """Running a stack's command again is safe (on AWS: "no changes")."""
+    result = deploy(moto, "network")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fastship-test-network: updated" in result.stdout
+    (stack,) = account["cloudformation"].describe_stacks(
+        StackName="fastship-test-network"
+    )["Stacks"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["Environment"] == "test"
+    assert parameters["VpcCidr"] == "10.0.0.0/16"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ENVIRONMENT": ""}, "ENVIRONMENT is required"),
+        ({"IMAGE_TAG": "latest"}, "immutable"),
+        ({"IMAGE_TAG": "repo:tag"}, "immutable"),
+    ],
+)
+def test_bad_input_stops_before_anything(moto, env, message):
+    result = deploy(moto, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_an_unknown_command_is_refused(moto):
+    result = deploy(moto, "everything")
+    assert result.returncode != 0
+    assert "usage:" in result.stderr
+
+
+def test_stack_parameters_keep_previous_values_and_refuse_typos(tmp_path):
+    """Given values win, defaults follow the template, NoEcho ones are kept blind."""
+    sys.path.insert(0, str(PROJECT_DIR / "docker"))
+    try:
+        from stack_parameters import parameters
+    finally:
+        sys.path.pop(0)
+    declared = {"A": {}, "B": {"Default": "1"}, "C": {}, "D": {"Default": "x"}}
+    previous = {"A": "old", "B": "1", "C": "****", "D": "changed", "Gone": "v"}
+    assert parameters(declared, previous, ["A=new"]) == [
+        {"ParameterKey": "A", "ParameterValue": "new"},
+        {"ParameterKey": "C", "UsePreviousValue": True},
+        {"ParameterKey": "D", "ParameterValue": "changed"},
+    ]
+    with pytest.raises(SystemExit, match="'Typo' is not a template parameter"):
+        parameters(declared, previous, ["Typo=1"])

@@ -1,4 +1,4 @@
-"""Offline checks of docker/: ECS files (botocore, our rules), hadolint, compose."""
+"""Offline checks of docker/: the stacks' rules, hadolint, compose, checkov."""
 
 from __future__ import annotations
 
@@ -21,14 +21,19 @@ rules = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(rules)
 
 GRACEFUL = float(rules.gunicorn_settings()["graceful_timeout"])
+APP = PROJECT_DIR / "docker/cloudformation/app.yaml"
+
+
+def app() -> dict:
+    return copy.deepcopy(rules.load_template(APP))
 
 
 def api_task() -> dict:
-    return copy.deepcopy(rules.load("taskdef-api.json"))
+    return app()["Resources"]["ApiTaskDefinition"]["Properties"]
 
 
-def test_shipped_files_pass_every_check():
-    """The task definitions, services and target group in docker/ecs/ pass."""
+def test_shipped_templates_pass_every_check():
+    """The three stacks and gunicorn's settings pass every rule."""
     assert rules.all_problems() == []
 
 
@@ -42,51 +47,55 @@ def test_validator_script_exits_zero():
         check=False,
     )
     assert result.returncode == 0, result.stdout
-    assert "ECS files: OK" in result.stdout
+    assert "CloudFormation rules: OK" in result.stdout
 
 
 def broken(change) -> list[str]:
     task = api_task()
-    change(task, task["containerDefinitions"][0])
-    return rules.task_definition_problems(task, graceful_timeout=GRACEFUL)
+    change(task, task["ContainerDefinitions"][0])
+    return rules.task_definition_problems("Api", task, graceful_timeout=GRACEFUL)
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda t, c: t.update(cpu="512", memory="1536"), "not a Fargate size"),
-        (lambda t, c: t.update(cpu="256", memory="4096"), "not a Fargate size"),
-        (lambda t, c: t.update(networkMode="bridge"), "awsvpc"),
-        (lambda t, c: c.update(memory=1024), "exceeds the task's"),
-        (lambda t, c: c.update(essential=False), "no essential container"),
-        (lambda t, c: c.update(image="repo/fastship:latest"), "immutable tag"),
-        (lambda t, c: c.update(image="repo/fastship"), "immutable tag"),
-        (lambda t, c: c["portMappings"][0].update(hostPort=80), "hostPort must equal"),
+        (lambda t, c: t.update(Cpu="512", Memory="1536"), "not a Fargate size"),
+        (lambda t, c: t.update(Cpu="256", Memory="4096"), "not a Fargate size"),
+        (lambda t, c: t.update(NetworkMode="bridge"), "awsvpc"),
+        (lambda t, c: c.update(Memory=1024), "exceeds the task's"),
+        (lambda t, c: c.update(Essential=False), "no essential container"),
+        (lambda t, c: c.update(Image="repo/fastship:latest"), "immutable"),
+        (lambda t, c: c.update(Image={"Fn::Sub": "${Repo}:main"}), "immutable"),
+        (lambda t, c: c["PortMappings"][0].update(HostPort=80), "HostPort must equal"),
         (
-            lambda t, c: c["healthCheck"].update(interval=5, timeout=5),
+            lambda t, c: c["HealthCheck"].update(Interval=5, Timeout=5),
             "greater than timeout",
         ),
-        (lambda t, c: c["healthCheck"].update(interval=400), "outside 5-300"),
-        (lambda t, c: c["healthCheck"].update(timeout=90), "outside 2-60"),
-        (lambda t, c: c["healthCheck"].update(retries=0), "retries outside"),
-        (lambda t, c: c["healthCheck"].update(startPeriod=400), "startPeriod outside"),
-        (lambda t, c: c.update(logConfiguration={"logDriver": "json-file"}), "awslogs"),
+        (lambda t, c: c["HealthCheck"].update(Interval=400), "outside 5-300"),
+        (lambda t, c: c["HealthCheck"].update(Timeout=90), "outside 2-60"),
+        (lambda t, c: c["HealthCheck"].update(Retries=0), "retries outside"),
+        (lambda t, c: c["HealthCheck"].update(StartPeriod=400), "startPeriod outside"),
+        (lambda t, c: c.update(LogConfiguration={"LogDriver": "json-file"}), "awslogs"),
         (
-            lambda t, c: c["logConfiguration"]["options"].pop("awslogs-stream-prefix"),
+            lambda t, c: c["LogConfiguration"]["Options"].pop("awslogs-stream-prefix"),
             "awslogs-stream-prefix",
         ),
-        (lambda t, c: c.update(stopTimeout=300), "outside Fargate's 2-120"),
         (
-            lambda t, c: c.update(stopTimeout=10),
+            lambda t, c: c["LogConfiguration"]["Options"].update(mode="blocking"),
+            "non-blocking",
+        ),
+        (lambda t, c: c.update(StopTimeout=300), "outside Fargate's 2-120"),
+        (
+            lambda t, c: c.update(StopTimeout=10),
             "must exceed gunicorn graceful_timeout",
         ),
         (
-            lambda t, c: c["environment"].append({"name": "JWT_SECRET", "value": "x"}),
+            lambda t, c: c["Environment"].append({"Name": "JWT_SECRET", "Value": "x"}),
             "looks secret",
         ),
         (
-            lambda t, c: c["secrets"].append({"name": "X", "valueFrom": "just-a-name"}),
-            "full ARN",
+            lambda t, c: c["Secrets"].append({"Name": "X", "ValueFrom": "a-name"}),
+            "must import",
         ),
     ],
 )
@@ -109,55 +118,213 @@ def test_each_task_rule_catches_its_breakage(change, expected):
         ("tg", {"HealthCheckPath": "/api/v1/health"}, "/health"),
         ("tg", {"Matcher": {"HttpCode": "200-499"}}, "matcher"),
         ("tg", {"TargetType": "instance"}, "TargetType ip"),
-        ("service", {"healthCheckGracePeriodSeconds": 5}, "grace period"),
         (
-            "service",
+            "tg",
             {
-                "deploymentConfiguration": {
-                    "deploymentCircuitBreaker": {"enable": True, "rollback": False}
-                }
+                "TargetGroupAttributes": [
+                    {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}
+                ]
             },
-            "circuit breaker",
+            "deregistration delay",
         ),
-        ("service", {"enableExecuteCommand": False}, "ECS Exec"),
+        ("service", {"HealthCheckGracePeriodSeconds": 5}, "grace period"),
     ],
 )
 def test_each_service_rule_catches_its_breakage(target, change, expected):
     """Target-group and service rules fail on their breakage."""
-    service = rules.load("service-api.json")
-    target_group = rules.load("target-group.json")
+    resources = app()["Resources"]
+    service = resources["ApiService"]["Properties"]
+    target_group = resources["TargetGroup"]["Properties"]
     (target_group if target == "tg" else service).update(change)
     problems = rules.service_problems(service, target_group, api_task())
     assert any(expected in problem for problem in problems), problems
+
+
+METRICS = rules.application_metric_names()
+
+
+def app_broken(change) -> list[str]:
+    template = app()
+    change(template["Resources"])
+    return rules.app_problems(template, METRICS)
+
+
+@pytest.mark.parametrize("service", ["ApiService", "WorkerService"])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda s: s["DeploymentConfiguration"]["DeploymentCircuitBreaker"].update(
+                Rollback=False
+            ),
+            "circuit breaker",
+        ),
+        (lambda s: s.update(EnableExecuteCommand=False), "ECS Exec"),
+        (
+            lambda s: s["DeploymentConfiguration"].update(MinimumHealthyPercent=50),
+            "keep every old task",
+        ),
+        (
+            lambda s: s["NetworkConfiguration"]["AwsvpcConfiguration"].update(
+                AssignPublicIp="ENABLED"
+            ),
+            "public addresses",
+        ),
+    ],
+)
+def test_both_services_must_roll_back_allow_exec_and_stay_private(
+    service, change, expected
+):
+    problems = app_broken(lambda r: change(r[service]["Properties"]))
+    assert problems == [f"{service}: " + problems[0].split(": ", 1)[1]]
+    assert expected in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda r: r["ApiTaskDefinition"]["Properties"]["ContainerDefinitions"][
+                0
+            ].update(Image={"Fn::Sub": "${Repository}:${MigrateImageTag}"}),
+            "ApiTaskDefinition: must run ImageTag once serving",
+        ),
+        (
+            lambda r: r["WorkerTaskDefinition"]["Properties"]["ContainerDefinitions"][
+                0
+            ]["Image"]["Fn::If"].reverse(),
+            "WorkerTaskDefinition: must run ImageTag once serving",
+        ),
+        (
+            lambda r: r["MigrateTaskDefinition"]["Properties"]["ContainerDefinitions"][
+                0
+            ].update(Image={"Fn::Sub": "${Repository}:${ImageTag}"}),
+            "MigrateTaskDefinition: must run MigrateImageTag",
+        ),
+        (
+            lambda r: r["ApiService"]["Properties"].update(DesiredCount=2),
+            "ApiService: must run no tasks before the first ImageTag",
+        ),
+    ],
+)
+def test_the_two_phase_release_is_in_the_template(change, expected):
+    """Migrations run on the new image before any service does (deploy.sh)."""
+    problems = app_broken(change)
+    assert len(problems) == 1
+    assert problems[0].startswith(expected)
+
+
+def test_the_task_role_has_exactly_the_ecs_exec_actions():
+    def widen(resources):
+        policy = resources["TaskRole"]["Properties"]["Policies"][0]
+        policy["PolicyDocument"]["Statement"][0]["Action"].append("s3:GetObject")
+
+    assert app_broken(widen) == [
+        "TaskRole: must allow exactly the four ssmmessages actions ECS Exec needs"
+    ]
+
+
+def test_the_execution_role_reads_only_the_data_stacks_secrets():
+    def widen(resources):
+        policy = resources["ExecutionRole"]["Properties"]["Policies"][0]
+        policy["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+
+    assert "ExecutionRole" in app_broken(widen)[0]
+
+
+@pytest.mark.parametrize(
+    ("alarm", "expected"),
+    [
+        ("UnhealthyTargetsAlarm", "AWS/ApplicationELB UnHealthyHostCount"),
+        ("Target5xxRateAlarm", "AWS/ApplicationELB HTTPCode_Target_5XX_Count"),
+        ("ResponseTimeAlarm", "AWS/ApplicationELB TargetResponseTime"),
+        ("WorkerNotRunningAlarm", "ECS/ContainerInsights RunningTaskCount"),
+        ("OldestPendingNotificationAlarm", "OldestPendingNotificationAgeSeconds"),
+        ("RequestLogsDroppedAlarm", "RequestLogRecordsDropped"),
+        ("RequestLogsFallbackAlarm", "RequestLogRecordsFallback"),
+    ],
+)
+def test_each_required_alarm_is_checked(alarm, expected):
+    """Without the alarm (or with nobody to tell) the rule names its signal."""
+    missing = app_broken(lambda r: r.pop(alarm))
+    assert len(missing) == 1
+    assert expected in missing[0]
+    silent = app_broken(lambda r: r[alarm]["Properties"].pop("AlarmActions"))
+    assert len(silent) == 1
+    assert expected in silent[0]
+
+
+def test_the_alarm_topic_must_be_one_cloudwatch_can_publish_to():
+    problems = app_broken(
+        lambda r: r["AlarmTopic"]["Properties"].update(KmsMasterKeyId="alias/aws/sns")
+    )
+    assert problems == [
+        "AlarmTopic: must use the data stack's key (CloudWatch cannot publish "
+        "to a topic under the AWS-managed SNS key)"
+    ]
+
+
+def test_memory_alarms_cover_the_post_mortems_exit_137():
+    problems = app_broken(
+        lambda r: [r.pop("ApiMemoryAlarm"), r.pop("WorkerMemoryAlarm")]
+    )
+    assert problems == ["alarms: nothing alarms on AWS/ECS MemoryUtilization"]
+
+
+def test_every_metric_the_application_writes_is_alarmed_on():
+    """A new metric in fastship/metrics.py without an alarm fails the rules."""
+    assert {
+        "OldestPendingNotificationAgeSeconds",
+        "RequestLogRecordsDropped",
+        "RequestLogRecordsFallback",
+    } <= METRICS
+    problems = rules.app_problems(app(), METRICS | {"QueueDepth"})
+    assert problems == ["alarms: nothing alarms on the application's QueueDepth"]
+
+
+def test_container_insights_and_autoscaling_are_required():
+    def strip(resources):
+        resources["Cluster"]["Properties"]["ClusterSettings"] = []
+        resources.pop("ApiScalingOnRequests")
+        resources.pop("ApiScalingOnCpu")
+
+    problems = app_broken(strip)
+    assert problems == [
+        "Cluster: Container Insights must be on (the worker alarm reads it)",
+        "autoscaling: the API service needs a target-tracking policy",
+    ]
+
+
+def test_a_secret_the_data_stack_does_not_export_or_list_is_caught():
+    data = rules.load_template(PROJECT_DIR / "docker/cloudformation/data.yaml")
+    template = app()
+    assert rules.secret_problems(template, data) == []
+    container = template["Resources"]["WorkerTaskDefinition"]["Properties"][
+        "ContainerDefinitions"
+    ][0]
+    container["Secrets"].append(
+        {
+            "Name": "STRIPE_KEY",
+            "ValueFrom": {
+                "Fn::ImportValue": {
+                    "Fn::Sub": "fastship-${Environment}-data-secret-STRIPE_KEY"
+                }
+            },
+        }
+    )
+    listed = data["Outputs"]["SecretArns"]["Value"]["Fn::Join"][1]
+    listed.remove({"Ref": "HealthToken"})
+    assert rules.secret_problems(template, data) == [
+        "secrets: HEALTH_TOKEN is not in the data stack's secret list, so the "
+        "execution role cannot read it",
+        "secrets: the data stack exports no STRIPE_KEY",
+    ]
 
 
 def test_keepalive_must_exceed_alb_idle_timeout():
     """gunicorn keep-alive at or below the ALB idle timeout is refused."""
     assert rules.keepalive_problems({"keepalive": 60}, 60)
     assert rules.keepalive_problems({"keepalive": 75}, 60) == []
-
-
-def test_botocore_catches_type_errors(monkeypatch):
-    """botocore's ECS model refuses a string hostPort and unknown keys."""
-    original = rules.load
-
-    def load(name, values=None):
-        data = original(name, values)
-        if name == "taskdef-api.json":
-            data["containerDefinitions"][0]["portMappings"][0]["hostPort"] = "8000"
-            data["unknownKey"] = 1
-        return data
-
-    monkeypatch.setattr(rules, "load", load)
-    problems = rules.botocore_problems()
-    assert any("taskdef-api.json" in p and "hostPort" in p for p in problems)
-    assert any("unknownKey" in p for p in problems)
-
-
-def test_unfilled_placeholder_is_an_error():
-    """Rendering refuses to leave a ${PLACEHOLDER} in."""
-    with pytest.raises(KeyError, match="IMAGE"):
-        rules.render("${IMAGE}", {})
 
 
 def test_hadolint_passes_on_the_dockerfile():
