@@ -95,6 +95,8 @@ output() {  # stack OutputKey
 }
 
 step="offline checks"
+"$python" -c 'import sys; from cfnlint.runner import main; sys.argv[0] = "cfn-lint"; main()' \
+  "$templates"/*.yaml || fail "cfn-lint found problems in docker/cloudformation/ (above)"
 "$python" "$here/ecs_rules.py" >/dev/null || fail "docker/ecs_rules.py found problems: run it to see them"
 
 if [ "$command" = network ]; then

@@ -79,10 +79,12 @@ def aws_env(endpoint: str) -> dict[str, str]:
     }
 
 
-def deploy(endpoint: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def deploy(
+    endpoint: str, *args: str, project: Path = PROJECT_DIR, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", "docker/deploy.sh", *args],
-        cwd=PROJECT_DIR,
+        cwd=project,
         env={**aws_env(endpoint), **env},
         capture_output=True,
         text=True,
@@ -226,6 +228,29 @@ def test_an_image_not_in_the_repository_stops_before_any_stack_changes(moto, acc
     result = deploy(moto, IMAGE_TAG="0badc0ffee00", **account["release"])
     assert result.returncode != 0
     assert "fastship-test:0badc0ffee00 is not in the repository" in result.stderr
+    stacks = account["cloudformation"].list_stacks()["StackSummaries"]
+    assert "fastship-test-app" not in {s["StackName"] for s in stacks}
+
+
+def test_a_template_the_linters_refuse_stops_before_any_stack_changes(
+    moto, account, tmp_path
+):
+    """cfn-lint and the rules run first: a broken copy changes nothing in AWS."""
+    import shutil
+
+    shutil.copytree(PROJECT_DIR / "docker", tmp_path / "docker")
+    (tmp_path / "fastship").mkdir()
+    shutil.copy(PROJECT_DIR / "fastship/metrics.py", tmp_path / "fastship")
+    template = tmp_path / "docker/cloudformation/app.yaml"
+    template.write_text(
+        template.read_text().replace(
+            "HealthCheckIntervalSeconds: 15", "HealthCheckIntervalSeconds: 1500"
+        )
+    )
+    result = deploy(moto, IMAGE_TAG=OLD, project=tmp_path, **account["release"])
+    assert result.returncode != 0
+    assert "E3034 1500 is greater than the maximum of 300" in result.stdout
+    assert "cfn-lint found problems" in result.stderr
     stacks = account["cloudformation"].list_stacks()["StackSummaries"]
     assert "fastship-test-app" not in {s["StackName"] for s in stacks}
 
