@@ -8,12 +8,14 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME= PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help install install-run run dev migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory up down clean
+.PHONY: help install install-run run dev worker migrate demo lint typecheck test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
 	@echo "make test     set up and run lint, types, migration check and tests"
 	@echo "make dev      runserver against the services in the environment / .env"
+	@echo "make worker   the RQ worker, as the image runs it (needs REDIS_URL, like make dev)"
+	@echo "make demo     add the demo seller, partner and shipments to the configured database"
 	@echo "make migrate  apply migrations to the configured database"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench-probe  /health vs a bare ASGI app (needs wrk: apt-get install wrk)"
@@ -65,6 +67,10 @@ run: install-run
 dev: install-run
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The same command as the image's worker (docker/entrypoint.sh worker).
+worker: install-run
+	$(PY) manage.py run_worker
 
 migrate: install-run
 	$(PY) manage.py migrate --no-input

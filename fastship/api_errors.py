@@ -79,16 +79,20 @@ def _error_body(code: str, detail: str, kind: str) -> bytes:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """404 in the API's error format under /api/, Django's page elsewhere."""
+    """404 in the API's error format under /api/, the site's 404 page elsewhere."""
     if request.path.startswith("/api/"):
         body = _error_body("not_found", "Not found.", "client_error")
         return HttpResponse(body, status=404, content_type="application/json")
-    return defaults.page_not_found(request, exception or Exception())
+    return defaults.page_not_found(request, exception or Exception(), "404.html")
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500 in the API's error format under /api/ (never a traceback)."""
+    """500 in the API's error format under /api/, the site's 500 page elsewhere.
+
+    Never a traceback; the page is rendered without the request's context, so
+    whatever broke the request cannot break the page too.
+    """
     if request.path.startswith("/api/"):
         body = _error_body("error", "A server error occurred.", "server_error")
         return HttpResponse(body, status=500, content_type="application/json")
-    return defaults.server_error(request)
+    return defaults.server_error(request, "500.html")

@@ -189,7 +189,7 @@ RQ_QUEUES = {
 # Services hand jobs over after commit themselves; django-rq must not defer again.
 # Jobs carry the request id of the request that enqueued them into their logs.
 RQ = {"COMMIT_MODE": "auto", "JOB_CLASS": "fastship.jobs.RequestBoundJob"}
-RQ_SHOW_ADMIN_LINK = True
+RQ_SHOW_ADMIN_LINK = FASTSHIP_REDIS is not None  # the dashboard needs a Redis
 # Seconds between relay runs; a pending mail this old is handed over again.
 NOTIFICATION_RELAY_EVERY = env_int(
     env, "NOTIFICATION_RELAY_EVERY", default=60, minimum=1

@@ -1,13 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from fastship.api import ApiRootApi
 from shipping.urls import api_urlpatterns, page_urlpatterns
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
-    path("django-rq/", include("django_rq.urls")),
     path("api/v1/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/", include("healthcheck.urls")),
     path("api/v1/", include(api_urlpatterns)),
@@ -16,6 +16,11 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
     path("", include(page_urlpatterns)),
 ]
+
+# RQ's dashboard only where RQ has a Redis: in the embedded mode (jobs inline)
+# it would show whatever Redis happens to listen on this machine.
+if settings.FASTSHIP_REDIS is not None:
+    urlpatterns.insert(1, path("django-rq/", include("django_rq.urls")))
 
 handler404 = "fastship.api_errors.not_found"
 handler500 = "fastship.api_errors.server_error"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any, ClassVar
 
@@ -13,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from shipping.tracking_codes import new_tracking_code  # the migrations name it here
 
 E164 = RegexValidator(
     r"^\+[1-9]\d{6,14}$", "Enter a phone number in E.164 form (+4915112345678)."
@@ -178,11 +179,6 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def new_tracking_code() -> str:
-    """Return a random, unguessable public tracking code (about 96 bits)."""
-    return secrets.token_urlsafe(12)
 
 
 class Shipment(models.Model):

@@ -1,18 +1,62 @@
-"""Pages for people: public tracking, the review form, the new-password form."""
+"""Pages for people: the front page, tracking, the review, new-password and
+email-verification pages."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from fastship.security import content_security_policy
 from shipping import selectors
 from shipping.exceptions import DomainError, NotFound
-from shipping.services.accounts import password_reset_confirm
+from shipping.services.accounts import password_reset_confirm, user_verify_email
 from shipping.services.reviews import review_create
 from shipping.services.tokens import password_reset_user, review_shipment
+from shipping.tracking_codes import canonical_tracking_code
+
+MAX_TYPED_CODE = 64
+
+
+def message(
+    request: HttpRequest, title: str, text: str, *, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "shipping/message.html",
+        {"title": title, "message": text},
+        status=status,
+    )
+
+
+def unknown_code(request: HttpRequest, code: str) -> HttpResponse:
+    """The 404 page of a code nobody issued: says so and offers the form again."""
+    return render(request, "shipping/track_form.html", {"code": code}, status=404)
+
+
+@content_security_policy
+@require_http_methods(["GET", "HEAD"])
+def home_page(request: HttpRequest) -> HttpResponse:
+    """What FastShip is, and where to go: tracking, the API docs, the admin."""
+    return render(request, "shipping/home.html")
+
+
+@content_security_policy
+@require_http_methods(["GET", "HEAD"])
+def track_form_page(request: HttpRequest) -> HttpResponse:
+    """A form for a tracking code; ``?code=`` goes to that shipment's page."""
+    typed = request.GET.get("code", "").strip()[:MAX_TYPED_CODE]
+    if not typed:
+        return render(request, "shipping/track_form.html", {"code": ""})
+    for code in dict.fromkeys([typed, canonical_tracking_code(typed)]):
+        if code and "\x00" not in code:
+            try:
+                selectors.shipment_get_by_tracking_code(tracking_code=code)
+            except NotFound:
+                continue
+            return redirect("tracking-page", tracking_code=code)
+    return unknown_code(request, typed)
 
 
 @content_security_policy
@@ -22,8 +66,29 @@ def tracking_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
     try:
         shipment = selectors.shipment_get_by_tracking_code(tracking_code=tracking_code)
     except NotFound:
-        raise Http404("No shipment with this tracking code.") from None
+        return unknown_code(request, tracking_code)
     return render(request, "shipping/track.html", {"shipment": shipment})
+
+
+@content_security_policy
+def verify_email_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The verification link opened in a browser: a page, not the API's JSON."""
+    try:
+        user = user_verify_email(token=token)
+    except DomainError as failure:
+        return message(request, "Link not valid", failure.message, status=400)
+    return message(
+        request,
+        "Email address confirmed",
+        f"Thank you: {user.email} is confirmed. You can close this page.",
+    )
+
+
+def wants_html(request: HttpRequest) -> bool:
+    """A browser (HTML before JSON in its Accept header), not an API client."""
+    accept = request.headers.get("Accept", "")
+    html, json = accept.find("text/html"), accept.find("application/json")
+    return html != -1 and (json == -1 or html < json)
 
 
 @content_security_policy
@@ -33,24 +98,14 @@ def review_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         shipment = review_shipment(token=token)
     except DomainError:
-        return render(
+        return message(
             request,
-            "shipping/message.html",
-            {
-                "title": "Link expired",
-                "message": "This review link is invalid or has expired.",
-            },
+            "Link expired",
+            "This review link is invalid or has expired.",
             status=400,
         )
     if hasattr(shipment, "review"):
-        return render(
-            request,
-            "shipping/message.html",
-            {
-                "title": "Thank you",
-                "message": "This delivery has already been reviewed.",
-            },
-        )
+        return message(request, "Thank you", "This delivery has already been reviewed.")
     error = ""
     if request.method == "POST":
         try:
@@ -66,11 +121,7 @@ def review_page(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as failure:
                 error = failure.message
             else:
-                return render(
-                    request,
-                    "shipping/message.html",
-                    {"title": "Thank you", "message": "Your review was recorded."},
-                )
+                return message(request, "Thank you", "Your review was recorded.")
     return render(
         request,
         "shipping/review.html",
@@ -86,13 +137,10 @@ def reset_password_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         password_reset_user(token=token)
     except DomainError:
-        return render(
+        return message(
             request,
-            "shipping/message.html",
-            {
-                "title": "Link expired",
-                "message": "This reset link is invalid, used or expired.",
-            },
+            "Link expired",
+            "This reset link is invalid, used or expired.",
             status=400,
         )
     errors: list[str] = []
@@ -108,13 +156,10 @@ def reset_password_page(request: HttpRequest, token: str) -> HttpResponse:
             except DomainError as failure:
                 errors = [failure.message]
             else:
-                return render(
+                return message(
                     request,
-                    "shipping/message.html",
-                    {
-                        "title": "Password changed",
-                        "message": "Your password was changed. You can log in now.",
-                    },
+                    "Password changed",
+                    "Your password was changed. You can log in now.",
                 )
     return render(
         request,

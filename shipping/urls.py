@@ -68,6 +68,8 @@ api_urlpatterns = [
 ]
 
 page_urlpatterns = [
+    path("", pages.home_page, name="home"),
+    path("track/", pages.track_form_page, name="track-form"),
     path(
         "track/<tracking_code:tracking_code>/",
         pages.tracking_page,

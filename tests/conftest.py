@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,10 @@ def _missing_service(item: pytest.Item) -> str | None:
         return "needs PostgreSQL: set DATABASE_URL or start it on 127.0.0.1:5432"
     if item.get_closest_marker("redis") and settings.FASTSHIP_REDIS is None:
         return "needs Redis: set REDIS_URL or start it on 127.0.0.1:6379"
+    if item.get_closest_marker("browser") and not (
+        shutil.which("chromium") and shutil.which("chromedriver")
+    ):
+        return "needs Chromium: apt-get install chromium chromium-driver"
     return None
 
 

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
+from shipping import pages
 from shipping.apis.common import (
     PublicApi,
     StrictSerializer,
@@ -135,6 +136,8 @@ class VerifyEmailApi(PublicApi):
         """Confirm an email address with the token from the verification email."""
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        if pages.wants_html(request):  # the link in the mail, opened in a browser
+            return pages.verify_email_page(request, query.validated_data["token"])
         user = accounts.user_verify_email(token=query.validated_data["token"])
         return Response({"email": user.email})
 

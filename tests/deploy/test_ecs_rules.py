@@ -357,8 +357,17 @@ def test_compose_file_follows_the_compose_specification():
 
     compose = yaml.safe_load((PROJECT_DIR / "compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "api", "worker"}
-    assert [name for name, s in services.items() if s.get("ports")] == ["api"]
+    assert set(services) == {"db", "redis", "mailpit", "migrate", "api", "worker"}
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert published == {"mailpit": ["8025:8025"], "api": ["8000:8000"]}
+    # The API and the worker send their mail to the catcher, and the worker
+    # comes back when it exits.
+    for name in ("api", "worker"):
+        assert services[name]["environment"]["EMAIL_HOST"] == "mailpit"
+        assert services[name]["depends_on"]["mailpit"] == {
+            "condition": "service_healthy"
+        }
+    assert services["worker"]["restart"] == "unless-stopped"
     assert (
         services["api"]["environment"]["REDIS_URL"]
         == services["worker"]["environment"]["REDIS_URL"]
