@@ -57,6 +57,8 @@ run: install-run
 	$(EMBEDDED) $(PY) manage.py demo_data
 	@echo ""
 	@echo "FastShip (SQLite, jobs inline, emails on this console):"
+	@echo "  front page     http://127.0.0.1:$(PORT)/"
+	@echo "  track a parcel http://127.0.0.1:$(PORT)/track/"
 	@echo "  liveness       http://127.0.0.1:$(PORT)/health"
 	@echo "  readiness      http://127.0.0.1:$(PORT)/api/v1/health"
 	@echo "  admin          http://127.0.0.1:$(PORT)/admin/"

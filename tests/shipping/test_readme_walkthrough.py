@@ -1,0 +1,104 @@
+"""The README's curl walkthrough, pasted twice against the embedded mode."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from tests.servers import PROJECT_DIR, free_port, http_request
+
+
+def walkthrough() -> str:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    section = readme[readme.index("Walk the lifecycle with curl") :]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_walkthrough_runs_twice_in_the_embedded_mode(tmp_path):
+    """Every step answers as its comment says; a second paste makes a new order."""
+    # A copy of the code, so the embedded SQLite file (next to manage.py) is the
+    # test's own and not a developer's db.sqlite3.
+    project = tmp_path / "project"
+    for name in ("fastship", "shipping", "healthcheck"):
+        shutil.copytree(
+            PROJECT_DIR / name,
+            project / name,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copy(PROJECT_DIR / "manage.py", project)
+    port = free_port()
+    env = {
+        "PATH": f"{PROJECT_DIR / '.venv/bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "DJANGO_ENV": "development",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    for command in (["migrate", "--no-input"], ["demo_data"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=project,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    console = tmp_path / "console.log"  # what `make run` prints: mails included
+    with console.open("wb") as sink:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "runserver",
+                "--noreload",
+                f"127.0.0.1:{port}",
+            ],
+            cwd=project,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                http_request(port, "/health", timeout=1)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, console.read_text()
+                time.sleep(0.2)
+        # `read` takes the code from the console mail, as a person would.
+        script = walkthrough().replace(
+            "http://127.0.0.1:8000", f"http://127.0.0.1:{port}"
+        )
+        code_from_console = (
+            "sleep 0.5; CODE=$(grep -o 'to receive it: [0-9]*' \"$CONSOLE\" "
+            "| tail -n 1 | grep -o '[0-9]*$')"
+        )
+        script = re.sub(r"read -r -p '[^']*' CODE", code_from_console, script)
+        outputs = []
+        for _ in range(2):
+            result = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", script],
+                env={**env, "CONSOLE": str(console)},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            outputs.append(result)
+        for result in outputs:
+            assert result.returncode == 0, result.stdout + result.stderr
+            lines = result.stdout.splitlines()
+            assert re.match(r"^[0-9a-f-]{36}$", lines[0])
+            assert re.match(
+                r"^FS-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$", lines[1]
+            )
+            assert lines[2:5] == ["in_transit", "out_for_delivery", "delivered"]
+            assert '"status":"delivered"' in lines[5]
+        assert outputs[0].stdout.splitlines()[0] != outputs[1].stdout.splitlines()[0]
+    finally:
+        server.terminate()
+        server.wait(10)
