@@ -109,3 +109,21 @@ def _clean_cache():
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def in_transit(seeded_tags):
+    """A shipment moved to in transit at 10115 (the page tests' parcel)."""
+    from shipping.models import Shipment
+    from shipping.services import shipments
+    from tests.factories import partner_make, seller_make, shipment_make
+
+    partner = partner_make(zip_codes=("20095",))
+    made = shipment_make(seller=seller_make())
+    shipments.shipment_update(
+        shipment_id=made.pk,
+        partner=partner,
+        status="in_transit",
+        location_zip_code="10115",
+    )
+    return Shipment.objects.get(pk=made.pk)

@@ -12,31 +12,17 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from shipping.models import Shipment, ShipmentEvent
-from shipping.services import shipments
 from shipping.services.tokens import email_verification_token
 from shipping.tracking_codes import (
     ALPHABET,
     canonical_tracking_code,
     new_tracking_code,
 )
-from tests.factories import partner_make, seller_make, shipment_make
+from tests.factories import seller_make
 from tests.servers import PROJECT_DIR
 
 pytestmark = pytest.mark.django_db
 CODE = re.compile(r"^FS-[%s]{4}-[%s]{4}-[%s]{4}-[%s]{2}$" % ((ALPHABET,) * 4))
-
-
-@pytest.fixture
-def shipment(seeded_tags) -> Shipment:
-    partner = partner_make(zip_codes=("20095",))
-    made = shipment_make(seller=seller_make())
-    shipments.shipment_update(
-        shipment_id=made.pk,
-        partner=partner,
-        status="in_transit",
-        location_zip_code="10115",
-    )
-    return Shipment.objects.get(pk=made.pk)
 
 
 def test_the_front_page_says_what_fastship_is_and_links_onwards(client):
@@ -60,16 +46,16 @@ def test_new_codes_are_readable_and_unguessable():
     assert len(ALPHABET) ** 14 > 2**64
 
 
-def test_new_shipments_get_readable_codes(shipment):
-    assert CODE.match(shipment.tracking_code)
+def test_new_shipments_get_readable_codes(in_transit):
+    assert CODE.match(in_transit.tracking_code)
 
 
 @pytest.mark.parametrize(
     "typed",
     ["{code}", "{lower}", " {spaced} ", "{bare}", "{bare_lower}"],
 )
-def test_the_form_finds_a_code_however_it_was_typed(client, shipment, typed):
-    code = shipment.tracking_code
+def test_the_form_finds_a_code_however_it_was_typed(client, in_transit, typed):
+    code = in_transit.tracking_code
     text = typed.format(
         code=code,
         lower=code.lower(),
@@ -82,8 +68,8 @@ def test_the_form_finds_a_code_however_it_was_typed(client, shipment, typed):
     assert answer["Location"] == f"/track/{code}/"
 
 
-def test_an_old_style_code_still_works(client, shipment):
-    Shipment.objects.filter(pk=shipment.pk).update(tracking_code="-WQo2d_zQfz5KfX_")
+def test_an_old_style_code_still_works(client, in_transit):
+    Shipment.objects.filter(pk=in_transit.pk).update(tracking_code="-WQo2d_zQfz5KfX_")
     assert client.get("/track/", {"code": "-WQo2d_zQfz5KfX_"})["Location"] == (
         "/track/-WQo2d_zQfz5KfX_/"
     )
@@ -115,19 +101,21 @@ def test_an_unknown_code_in_the_path_is_the_same_page(client):
     assert "We know no shipment with the tracking code" in answer.content.decode()
 
 
-def test_the_tracking_page_shows_newest_first_and_only_what_is_known(client, shipment):
-    ShipmentEvent.objects.filter(shipment=shipment, status="placed").update(
+def test_the_tracking_page_shows_newest_first_and_only_what_is_known(
+    client, in_transit
+):
+    ShipmentEvent.objects.filter(shipment=in_transit, status="placed").update(
         created_at=timezone.now() - timedelta(hours=2), location_zip_code=""
     )
-    html = client.get(f"/track/{shipment.tracking_code}/").content.decode()
+    html = client.get(f"/track/{in_transit.tracking_code}/").content.decode()
     timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
     assert timeline.index("In transit") < timeline.index("Placed")
     assert timeline.count("at 10115") == 1  # the placed event has no location
     assert "Estimated delivery" not in html  # not set yet
-    Shipment.objects.filter(pk=shipment.pk).update(
+    Shipment.objects.filter(pk=in_transit.pk).update(
         estimated_delivery=timezone.now() + timedelta(days=1)
     )
-    html = client.get(f"/track/{shipment.tracking_code}/").content.decode()
+    html = client.get(f"/track/{in_transit.tracking_code}/").content.decode()
     assert "Estimated delivery:" in html
     assert "recipient@example.org" not in html
 

@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from shipping.models import Shipment, User
-from shipping.services import shipments
-from tests.factories import partner_make, seller_make, shipment_make
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = (390, 844)
@@ -46,6 +44,17 @@ def sized(driver, size: tuple[int, int]) -> None:
     driver.set_window_size(size[0] * 2 - inner[0], size[1] * 2 - inner[1])
 
 
+def arrived(driver, url: str) -> None:
+    """Wait (bounded, generous) until a click or Enter has loaded ``url``."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(driver, 30).until(expected_conditions.url_to_be(url))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def overflow(driver) -> int:
     """Pixels the page, or a box in it, scrolls sideways (0: everything fits)."""
     return int(
@@ -57,21 +66,8 @@ def overflow(driver) -> int:
     )
 
 
-@pytest.fixture
-def tracked(seeded_tags) -> Shipment:
-    partner = partner_make(zip_codes=("20095",))
-    made = shipment_make(seller=seller_make())
-    shipments.shipment_update(
-        shipment_id=made.pk,
-        partner=partner,
-        status="in_transit",
-        location_zip_code="10115",
-    )
-    return Shipment.objects.get(pk=made.pk)
-
-
 def test_a_recipient_tracks_a_parcel_on_a_phone(
-    live_server, browser, tracked, tmp_path
+    live_server, browser, in_transit, tmp_path
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -84,10 +80,11 @@ def test_a_recipient_tracks_a_parcel_on_a_phone(
     color = browser.find_element(By.CLASS_NAME, "brand").value_of_css_property("color")
     assert color == "rgba(11, 92, 173, 1)"
     browser.find_element(By.LINK_TEXT, "Track a parcel").click()
+    arrived(browser, f"{live_server.url}/track/")
     field = browser.find_element(By.ID, "code")
     # Typed as someone reads it out: lower case, spaces for dashes.
-    field.send_keys(tracked.tracking_code.lower().replace("-", " ") + Keys.ENTER)
-    assert browser.current_url == f"{live_server.url}/track/{tracked.tracking_code}/"
+    field.send_keys(in_transit.tracking_code.lower().replace("-", " ") + Keys.ENTER)
+    arrived(browser, f"{live_server.url}/track/{in_transit.tracking_code}/")
     assert browser.find_element(By.TAG_NAME, "h1").text == "In transit"
     events = browser.find_elements(By.CSS_SELECTOR, ".timeline li strong")
     assert [event.text for event in events] == ["In transit", "Placed"]
@@ -104,7 +101,7 @@ def test_a_recipient_tracks_a_parcel_on_a_phone(
 
 
 def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
-    live_server, browser, tracked, tmp_path
+    live_server, browser, in_transit, tmp_path
 ):
     from selenium.webdriver.common.by import By
 
@@ -117,7 +114,7 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
 
     from fastship.requestlog.models import RequestLog
 
-    Shipment.objects.filter(pk=tracked.pk).update(status="delivered")
+    Shipment.objects.filter(pk=in_transit.pk).update(status="delivered")
     RequestLog.objects.bulk_create(
         RequestLog(
             record_id=uuid.uuid4(),
@@ -139,13 +136,14 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
     browser.find_element(By.NAME, "username").send_keys("ops@example.com")
     browser.find_element(By.NAME, "password").send_keys("operator-pass-2026")
     browser.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    arrived(browser, f"{live_server.url}/admin/")
     for path in ("/admin/shipping/shipment/", "/admin/requestlog/requestlog/"):
         browser.get(live_server.url + path)
         rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
         assert rows, path
         assert overflow(browser) <= 0, path
         browser.save_screenshot(str(tmp_path / f"admin-{path.split('/')[-2]}.png"))
-    browser.get(f"{live_server.url}/admin/shipping/shipment/{tracked.pk}/change/")
+    browser.get(f"{live_server.url}/admin/shipping/shipment/{in_transit.pk}/change/")
     assert browser.find_elements(By.NAME, "content") == []  # read-only
     assert browser.find_elements(By.NAME, "weight_kg") == []
     assert "In transit" in browser.find_element(By.ID, "events-group").text
