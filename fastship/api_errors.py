@@ -17,7 +17,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from fastship.api_parsers import RequestTooLarge
-from shipping.exceptions import DomainError
+from fastship.errors import DomainError
 
 
 class DatabaseUnavailable(exceptions.APIException):

@@ -6,7 +6,8 @@ from typing import Any
 
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 
-from shipping.exceptions import DomainError
+from fastship.api_base import StrictSerializer
+from fastship.errors import DomainError
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):
@@ -18,7 +19,6 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _map_serializer(
         self, serializer: Any, direction: str, bypass_extensions: bool = False
     ) -> dict[str, Any]:
-        from shipping.apis.common import StrictSerializer
 
         schema: dict[str, Any] = super()._map_serializer(
             serializer, direction, bypass_extensions
@@ -79,20 +79,8 @@ ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "429", "503")
 
 
 def _domain_errors() -> list[type[DomainError]]:
-    from shipping import exceptions
-    from shipping.services import accounts, shipments
-
-    found: list[type[DomainError]] = []
-    for module in (exceptions, accounts, shipments):
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, exceptions.DomainError)
-                and value is not exceptions.DomainError
-                and value not in found
-            ):
-                found.append(value)
-    return found
+    """Every domain error defined (the subclasses register themselves)."""
+    return list(DomainError.registered)
 
 
 def document_domain_errors(

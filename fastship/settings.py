@@ -96,8 +96,8 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "django_rq",
     "fastship",
+    "healthcheck",  # before the apps that register readiness checks into it
     "fastship.requestlog",
-    "healthcheck",
     "shipping",
 ]
 

@@ -8,3 +8,6 @@ class HealthcheckConfig(AppConfig):
 
     def ready(self) -> None:
         from healthcheck import system_checks  # noqa: F401 - registers the checks
+        from healthcheck.checks import register_infrastructure_checks
+
+        register_infrastructure_checks()

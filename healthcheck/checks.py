@@ -1,7 +1,8 @@
-"""The readiness checks, and the one list that registers them.
+"""The infrastructure's readiness checks: database, migrations, Redis, queues.
 
-Adding a check: subclass ``ReadinessCheck`` (a ``name``, a ``measure``) and
-append an instance in :func:`registered_checks`.
+Adding a check: subclass ``ReadinessCheck`` (a ``name``, a ``measure``) where
+the thing it checks lives, and ``register_check`` it in that app's
+``AppConfig.ready`` (``shipping`` and ``fastship.requestlog`` do).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from healthcheck.readiness import (
     ReadinessCheck,
     Status,
     elapsed_ms,
+    register_check,
 )
 
 
@@ -145,17 +147,7 @@ class QueuesCheck(ReadinessCheck):
         return CheckResult("pass", queues, "jobs")
 
 
-def registered_checks() -> list[ReadinessCheck]:
-    """Return the readiness checks, built from settings: the one registration point."""
-    from fastship.requestlog.health import RequestLogShipperCheck
-    from shipping.health import OutboxCheck
-
-    timeout = settings.HEALTH_CHECK_TIMEOUT
-    return [
-        DatabaseCheck(timeout=timeout),
-        MigrationsCheck(timeout=timeout),
-        RedisCheck(timeout=timeout),
-        QueuesCheck(timeout=timeout),
-        RequestLogShipperCheck(timeout=timeout),
-        OutboxCheck(timeout=timeout),
-    ]
+def register_infrastructure_checks() -> None:
+    """Register these checks first (healthcheck's AppConfig.ready)."""
+    for check in (DatabaseCheck, MigrationsCheck, RedisCheck, QueuesCheck):
+        register_check(check)

@@ -73,6 +73,24 @@ class ReadinessCheck:
         raise NotImplementedError
 
 
+# The readiness checks, in the order they report. Apps register their own
+# (``register_check`` in their AppConfig.ready), so this package knows none of
+# them: the infrastructure owns the list, the checks live with what they check.
+_REGISTERED: list[type[ReadinessCheck]] = []
+
+
+def register_check(check: type[ReadinessCheck]) -> type[ReadinessCheck]:
+    """Add ``check`` to readiness (once; usable as a class decorator)."""
+    if check not in _REGISTERED:
+        _REGISTERED.append(check)
+    return check
+
+
+def registered_checks(timeout: float) -> list[ReadinessCheck]:
+    """One instance of every registered check, each bounded by ``timeout``."""
+    return [check(timeout=timeout) for check in _REGISTERED]
+
+
 def safe_error_text(error: BaseException) -> str:
     """Describe ``error`` in a few words, never its message (it may hold secrets)."""
     if isinstance(error, TimeoutError | socket.timeout):

@@ -11,14 +11,14 @@ import threading
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from healthcheck.checks import health_redis_client, registered_checks
+from healthcheck.checks import health_redis_client
 from healthcheck.probe import (
     ALLOW,
     CACHE_CONTROL,
     CONTENT_TYPE,
     METHOD_NOT_ALLOWED_BODY,
 )
-from healthcheck.readiness import Readiness
+from healthcheck.readiness import Readiness, registered_checks
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def get_readiness() -> Readiness:
             if not _readiness:
                 _readiness.append(
                     Readiness(
-                        registered_checks(),
+                        registered_checks(settings.HEALTH_CHECK_TIMEOUT),
                         deadline=settings.HEALTH_DEADLINE,
                         ttl=settings.HEALTH_CACHE_TTL,
                     )

@@ -7,6 +7,12 @@ class ShippingConfig(AppConfig):
     name = "shipping"
     verbose_name = "Shipping"
 
+    def ready(self) -> None:
+        from healthcheck.readiness import register_check
+        from shipping.health import OutboxCheck
+
+        register_check(OutboxCheck)
+
 
 class ShippingAdminConfig(admin_apps.AdminConfig):
     """Django's admin app, with FastShip's site (login lockout, titles)."""

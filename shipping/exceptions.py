@@ -1,19 +1,8 @@
-"""Domain errors: a code and a default message; the API layer maps them to HTTP."""
+"""Every domain error: a code, a status and a default message (the API maps them)."""
 
 from __future__ import annotations
 
-
-class DomainError(Exception):
-    """Base of every business-rule failure the API reports."""
-
-    code = "domain_error"
-    status_code = 400
-    default_message = "The request breaks a business rule."
-
-    def __init__(self, message: str | None = None, *, attr: str | None = None) -> None:
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
-        self.attr = attr
+from fastship.errors import DomainError
 
 
 class InvalidTransition(DomainError):
@@ -70,3 +59,21 @@ class NotFound(DomainError):
     code = "not_found"
     status_code = 404
     default_message = "Not found."
+
+
+class DuplicateEmail(DomainError):
+    code = "unique"
+    status_code = 400
+    default_message = "An account with this email address already exists."
+
+
+class CapacityBelowLoad(DomainError):
+    code = "capacity_below_load"
+    status_code = 400
+    default_message = "The capacity cannot be lower than the shipments you carry now."
+
+
+class UnknownTag(DomainError):
+    code = "unknown_tag"
+    status_code = 400
+    default_message = "Unknown tag."

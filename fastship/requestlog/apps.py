@@ -6,3 +6,9 @@ class RequestLogConfig(AppConfig):
     name = "fastship.requestlog"
     label = "requestlog"
     verbose_name = "Request logs"
+
+    def ready(self) -> None:
+        from fastship.requestlog.health import RequestLogShipperCheck
+        from healthcheck.readiness import register_check
+
+        register_check(RequestLogShipperCheck)

@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shipping.exceptions import DomainError
+from shipping.exceptions import CapacityBelowLoad, DuplicateEmail
 from shipping.models import (
     DeliveryPartner,
     Notification,
@@ -26,18 +26,6 @@ from shipping.services.tokens import (
     password_reset_token,
     password_reset_user,
 )
-
-
-class DuplicateEmail(DomainError):
-    code = "unique"
-    status_code = 400
-    default_message = "An account with this email address already exists."
-
-
-class CapacityBelowLoad(DomainError):
-    code = "capacity_below_load"
-    status_code = 400
-    default_message = "The capacity cannot be lower than the shipments you carry now."
 
 
 def _user_create(*, email: str, password: str, name: str, role: str) -> User:

@@ -23,6 +23,7 @@ from shipping.exceptions import (
     InvalidVerificationCode,
     NoPartnerAvailable,
     NotFound,
+    UnknownTag,
     VerificationLocked,
 )
 from shipping.models import (
@@ -58,12 +59,6 @@ PARTNER_TRANSITIONS = frozenset(
 )
 CANCELLABLE = frozenset({Status.PLACED, Status.IN_TRANSIT})
 FINISHED = frozenset({Status.DELIVERED, Status.CANCELLED})
-
-
-class UnknownTag(DomainError):
-    code = "unknown_tag"
-    status_code = 400
-    default_message = "Unknown tag."
 
 
 @dataclass(frozen=True)
