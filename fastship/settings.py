@@ -202,12 +202,12 @@ CLOUDWATCH_METRICS_NAMESPACE = env.get("CLOUDWATCH_METRICS_NAMESPACE", "").strip
 FASTSHIP_PERIODIC_JOBS = [
     {
         "name": "notifications-relay",
-        "func": "shipping.services.notifications.relay_notifications_job",
+        "func": "shipping.jobs.relay_notifications_job",
         "every_seconds": NOTIFICATION_RELAY_EVERY,
     },
     {
         "name": "requestlog-prune",
-        "func": "fastship.requestlog.pruning.prune_request_logs_job",
+        "func": "fastship.requestlog.jobs.prune_request_logs_job",
         "every_seconds": 24 * 3600,
     },
     {

@@ -1,11 +1,16 @@
-"""The RQ job that stores a batch of request-log records."""
+"""The request logs' jobs: store a batch of records; prune by retention."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+
 from fastship.requestlog.models import RequestLog
+
+logger = logging.getLogger(__name__)
 
 FIELDS = frozenset(field.name for field in RequestLog._meta.fields) - {"id"}
 
@@ -31,3 +36,12 @@ def acknowledge_stored() -> None:
     job = get_current_job()
     if job is not None:  # None when called inline, without RQ
         job.connection.set(f"{ACK_KEY_PREFIX}{job.id}", 1, ex=ACK_SECONDS)
+
+
+def prune_request_logs_job() -> int:
+    """Periodic (``FASTSHIP_PERIODIC_JOBS``): prune by the configured retention."""
+    from fastship.requestlog.pruning import request_logs_prune
+
+    deleted = request_logs_prune(older_than_days=settings.REQUEST_LOG_RETENTION_DAYS)
+    logger.info("pruned %d request logs", deleted)
+    return deleted

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from fastship.requestlog.models import RequestLog
-
-logger = logging.getLogger(__name__)
 
 
 def request_logs_prune(*, older_than_days: int, chunk_size: int = 5000) -> int:
@@ -26,10 +22,3 @@ def request_logs_prune(*, older_than_days: int, chunk_size: int = 5000) -> int:
         if not ids:
             return deleted
         deleted += RequestLog.objects.filter(id__in=ids).delete()[0]
-
-
-def prune_request_logs_job() -> int:
-    """Periodic job (``FASTSHIP_PERIODIC_JOBS``): prune by the configured retention."""
-    deleted = request_logs_prune(older_than_days=settings.REQUEST_LOG_RETENTION_DAYS)
-    logger.info("pruned %d request logs", deleted)
-    return deleted

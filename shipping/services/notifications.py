@@ -18,9 +18,9 @@ from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from fastship import metrics
 from fastship.compiled import CompiledQuery
 from fastship.jobs import background_enqueuer, enqueue
+from shipping.jobs import send_notification_job
 from shipping.models import Notification
 from shipping.services.tokens import delivery_code
 
@@ -119,11 +119,6 @@ def _job_options() -> dict[str, Any]:
     from rq import Retry
 
     return {**EMAIL_JOB_OPTIONS, "retry": Retry(max=5, interval=[10, 30, 60, 300, 900])}
-
-
-def send_notification_job(notification_id: int) -> bool:
-    """RQ job: send one outbox email (see :func:`notification_send`)."""
-    return notification_send(notification_id=notification_id)
 
 
 class EmailNotSent(Exception):
@@ -371,17 +366,3 @@ def oldest_pending_notification_age() -> float:
     if oldest is None:
         return 0.0
     return max((timezone.now() - oldest).total_seconds(), 0.0)
-
-
-def relay_notifications_job() -> int:
-    """Periodic job (``FASTSHIP_PERIODIC_JOBS``): relay what the hand-over missed.
-
-    Reports the oldest waiting mail's age as a metric: the alarm on it also
-    fires when this job stops reporting (no worker, no Redis).
-    """
-    relayed = notifications_relay(older_than_seconds=settings.NOTIFICATION_RELAY_EVERY)
-    if metrics.enabled():
-        metrics.emit(
-            {metrics.OLDEST_PENDING_NOTIFICATION: oldest_pending_notification_age()}
-        )
-    return relayed

@@ -62,8 +62,8 @@ def test_nothing_is_written_without_a_namespace(settings, lines):
 @pytest.mark.django_db
 def test_the_relay_reports_the_oldest_waiting_mail(settings, lines):
     """Each relay run writes the age of the oldest pending mail (0 when none)."""
+    from shipping.jobs import relay_notifications_job
     from shipping.models import Notification
-    from shipping.services.notifications import relay_notifications_job
 
     settings.CLOUDWATCH_METRICS_NAMESPACE = "FastShip/test"
     settings.FASTSHIP_REDIS = None  # the relay's enqueue runs inline
