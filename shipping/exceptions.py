@@ -77,3 +77,9 @@ class UnknownTag(DomainError):
     code = "unknown_tag"
     status_code = 400
     default_message = "Unknown tag."
+
+
+class InvalidRefreshToken(DomainError):
+    code = "invalid_token"
+    status_code = 400
+    default_message = "Invalid or expired refresh token."

@@ -237,3 +237,8 @@ def shipment_get_by_tracking_code(*, tracking_code: str) -> TrackingRow:
 
 def tag_list() -> QuerySet[Tag]:
     return Tag.objects.order_by("name")
+
+
+def user_with_profile(*, user_id: int) -> User:
+    """A user with the seller or partner row its role has (one query)."""
+    return User.objects.select_related("seller", "partner").get(pk=user_id)

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from shipping import pages
-from shipping.apis import accounts, public, shipments
+from shipping.apis import accounts, me, public, shipments
 from shipping.converters import TagNameConverter, TrackingCodeConverter
 
 register_converter(TrackingCodeConverter, "tracking_code")
@@ -31,7 +31,7 @@ api_urlpatterns = [
         accounts.PasswordResetConfirmApi.as_view(),
         name="password-reset-confirm",
     ),
-    path("me/", accounts.MeApi.as_view(), name="me"),
+    path("me/", me.MeApi.as_view(), name="me"),
     path("shipments/", shipments.ShipmentCollectionApi.as_view(), name="shipments"),
     path(
         "shipments/<uuid:shipment_id>/",

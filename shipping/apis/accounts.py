@@ -8,18 +8,16 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from drf_spectacular.utils import (
-    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from shipping import pages
@@ -29,9 +27,7 @@ from shipping.apis.common import (
     current_user,
     zip_code_field,
 )
-from shipping.exceptions import EmailNotVerified
-from shipping.models import User
-from shipping.services import accounts
+from shipping.services import accounts, sessions
 from shipping.throttles import (
     FailureThrottle,
     LoginAccountThrottle,
@@ -199,10 +195,7 @@ class TokenObtainApi(PublicApi):
             raise AuthenticationFailed(
                 "Wrong email or password.", code="invalid_credentials"
             )
-        if getattr(user, "email_verified_at", None) is None:
-            raise EmailNotVerified()
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(sessions.session_start(user=user))
 
 
 class TokenRefreshApi(TokenRefreshView):
@@ -215,35 +208,11 @@ class TokenRefreshApi(TokenRefreshView):
         raw = request.data.get("refresh") if isinstance(request.data, dict) else None
         try:
             with transaction.atomic():
-                _refresh_token_lock(raw=raw)
+                sessions.refresh_token_lock(raw=raw)
                 return super().post(request, *args, **kwargs)
         except get_user_model().DoesNotExist:
             # The token's user was deleted: the token is simply invalid.
             raise InvalidToken() from None
-
-
-def _refresh_token_lock(*, raw: Any) -> None:
-    """Lock a refresh token's row for this transaction; refuse it if used already.
-
-    Rotation blacklists the old token: without the lock, simultaneous
-    refreshes with one token all pass the blacklist check before any of them
-    blacklists it, and each gets a new working pair. Call inside
-    ``transaction.atomic``; a token that does not parse is left to the caller.
-    """
-    from rest_framework_simplejwt.token_blacklist.models import (
-        BlacklistedToken,
-        OutstandingToken,
-    )
-
-    if not isinstance(raw, str):
-        return
-    try:
-        jti = RefreshToken(raw).get("jti")  # type: ignore[arg-type]  # a str is fine
-    except TokenError:
-        return
-    OutstandingToken.objects.select_for_update().filter(jti=jti).first()
-    if BlacklistedToken.objects.filter(token__jti=jti).exists():
-        raise InvalidToken()
 
 
 class LogoutApi(APIView):
@@ -257,15 +226,9 @@ class LogoutApi(APIView):
         """Log out: the given refresh token stops working."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            token = RefreshToken(data.validated_data["refresh"])
-            if str(token.get("user_id")) != str(request.user.pk):
-                raise TokenError("not yours")
-            token.blacklist()
-        except TokenError:
-            raise ValidationError(
-                {"refresh": ["Invalid or expired refresh token."]}, code="invalid_token"
-            ) from None
+        sessions.session_end(
+            user=current_user(request), refresh=data.validated_data["refresh"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -300,139 +263,3 @@ class PasswordResetConfirmApi(PublicApi):
         data.is_valid(raise_exception=True)
         user = accounts.password_reset_confirm(**data.validated_data)
         return Response({"email": user.email})
-
-
-class MeOutputSerializer(serializers.Serializer):
-    """What every account shows of itself."""
-
-    id = serializers.IntegerField(source="pk")
-    email = serializers.EmailField()
-    name = serializers.CharField()
-    role: serializers.Field = serializers.CharField()
-
-
-def role_field(role: User.Role) -> serializers.ChoiceField:
-    """The ``role`` of one shape, so the schema's shapes exclude each other."""
-    return serializers.ChoiceField(choices=[(role.value, role.label)])
-
-
-class StaffMeOutputSerializer(MeOutputSerializer):
-    role = role_field(User.Role.STAFF)
-
-
-class SellerMeOutputSerializer(MeOutputSerializer):
-    role = role_field(User.Role.SELLER)
-    address = serializers.CharField(source="seller.address")
-    zip_code = serializers.CharField(source="seller.zip_code")
-
-
-class PartnerMeOutputSerializer(MeOutputSerializer):
-    role = role_field(User.Role.PARTNER)
-    serviceable_zip_codes = serializers.SerializerMethodField()
-    max_handling_capacity = serializers.IntegerField(
-        source="partner.max_handling_capacity"
-    )
-    active_shipments = serializers.IntegerField(source="partner.active_shipments")
-    approved = serializers.BooleanField(source="partner.is_approved")
-
-    def get_serviceable_zip_codes(self, user: User) -> list[str]:
-        return sorted(code.zip_code for code in user.partner.zip_codes.all())
-
-
-ME_OUTPUT: dict[str, type[MeOutputSerializer]] = {
-    User.Role.SELLER: SellerMeOutputSerializer,
-    User.Role.PARTNER: PartnerMeOutputSerializer,
-    User.Role.STAFF: StaffMeOutputSerializer,
-}
-# The schema: one shape per role, told apart by ``role``.
-MeSchema = PolymorphicProxySerializer(
-    component_name="Me",
-    serializers={str(role): cls for role, cls in ME_OUTPUT.items()},
-    resource_type_field_name="role",
-)
-
-
-def me_data(user: User) -> Any:
-    """The profile in the shape of the user's role (a role without its profile
-    row, which only the admin can make, shows the common fields)."""
-    output = ME_OUTPUT.get(user.role, MeOutputSerializer)
-    profiles: dict[str, str] = {
-        User.Role.SELLER: "seller",
-        User.Role.PARTNER: "partner",
-    }
-    profile = profiles.get(user.role)
-    if profile is not None and not hasattr(user, profile):
-        output = MeOutputSerializer
-    return output(user).data
-
-
-class MeUpdateSchema(serializers.Serializer):
-    """The schema of ``PATCH /me/``: every field any role may change.
-
-    (A oneOf of the role's shapes would be ambiguous: ``{"name": ...}`` fits
-    all of them.) The view checks the fields against the caller's role.
-    """
-
-    name = serializers.CharField(max_length=150, required=False)
-    address = serializers.CharField(
-        max_length=300, required=False, help_text="Sellers only."
-    )
-    zip_code = zip_code_field(required=False, help_text="Sellers only.")
-    serviceable_zip_codes = serializers.ListField(
-        child=zip_code_field(),
-        allow_empty=False,
-        max_length=500,
-        required=False,
-        help_text="Partners only.",
-    )
-    max_handling_capacity = serializers.IntegerField(
-        min_value=1, max_value=100_000, required=False, help_text="Partners only."
-    )
-
-
-class MeApi(APIView):
-    permission_classes = [IsAuthenticated]  # noqa: RUF012
-
-    class PartnerInputSerializer(StrictSerializer):
-        name = serializers.CharField(max_length=150, required=False)
-        serviceable_zip_codes = serializers.ListField(
-            child=zip_code_field(), allow_empty=False, max_length=500, required=False
-        )
-        max_handling_capacity = serializers.IntegerField(
-            min_value=1, max_value=100_000, required=False
-        )
-
-    class SellerInputSerializer(StrictSerializer):
-        name = serializers.CharField(max_length=150, required=False)
-        address = serializers.CharField(max_length=300, required=False)
-        zip_code = zip_code_field(required=False)
-
-    class StaffInputSerializer(StrictSerializer):
-        name = serializers.CharField(max_length=150, required=False)
-
-    @extend_schema(responses={200: MeSchema}, tags=["accounts"])
-    def get(self, request: Request) -> Response:
-        """Your own profile, with your role."""
-        return Response(me_data(current_user(request)))
-
-    @extend_schema(
-        request=MeUpdateSchema,
-        responses={200: MeSchema},
-        tags=["accounts"],
-        description="The fields a role may change: sellers `name`, `address`, "
-        "`zip_code`; partners `name`, `serviceable_zip_codes`, "
-        "`max_handling_capacity`; staff `name`. Others are a 400.",
-    )
-    def patch(self, request: Request) -> Response:
-        """Change your profile (partners: zip codes and capacity)."""
-        user = current_user(request)
-        input_class: type[StrictSerializer] = self.StaffInputSerializer
-        if user.role == User.Role.PARTNER:
-            input_class = self.PartnerInputSerializer
-        elif user.role == User.Role.SELLER:
-            input_class = self.SellerInputSerializer
-        data = input_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        accounts.profile_update(user=user, **data.validated_data)
-        fresh = User.objects.select_related("seller", "partner").get(pk=user.pk)
-        return Response(me_data(fresh))
