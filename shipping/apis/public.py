@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from shipping import selectors
 from shipping.apis.common import PublicApi, StrictSerializer
-from shipping.apis.shipments import EventOutputSerializer, timestamp
+from shipping.apis.shipments import EventOutputSerializer, event_data, timestamp
 from shipping.selectors import TrackingRow
 from shipping.services.reviews import review_create
 from shipping.throttles import VerificationClientThrottle
@@ -50,15 +50,7 @@ class TrackingOutputSerializer(serializers.Serializer):
                 else timestamp(shipment.estimated_delivery, zone)
             ),
             "delivery_partner": shipment.partner_name,
-            "timeline": [
-                {
-                    "status": event.status,
-                    "location_zip_code": event.location_zip_code,
-                    "description": event.description,
-                    "created_at": timestamp(event.created_at, zone),
-                }
-                for event in shipment.events
-            ],
+            "timeline": [event_data(event, zone) for event in shipment.events],
         }
 
 

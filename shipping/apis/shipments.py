@@ -113,11 +113,26 @@ class ShipmentOutputSerializer(serializers.Serializer):
         return {"id": shipment.delivery_partner_id, "name": name}
 
 
+def event_data(event: Any, zone: tzinfo) -> dict[str, Any]:
+    """One timeline entry as the API shows it (seller, partner and public alike)."""
+    return {
+        "status": event.status,
+        "location_zip_code": event.location_zip_code,
+        "description": event.description,
+        "created_at": timestamp(event.created_at, zone),
+    }
+
+
 class EventOutputSerializer(serializers.Serializer):
+    """The fields document the schema; the output is :func:`event_data`'s."""
+
     status = serializers.CharField()
     location_zip_code = serializers.CharField()
     description = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, event: Any) -> dict[str, Any]:
+        return event_data(event, timezone.get_current_timezone())
 
 
 class ShipmentPagination(PageNumberPagination):

@@ -267,11 +267,21 @@ def _verification_check(*, shipment: Shipment, code: str) -> DomainError | None:
     return InvalidVerificationCode(attr="verification_code")
 
 
-def _shipment_for_partner(*, shipment_id: Any, partner: DeliveryPartner) -> Shipment:
+def _shipment_locked(
+    *,
+    shipment_id: Any,
+    seller: Seller | None = None,
+    partner: DeliveryPartner | None = None,
+) -> Shipment:
+    """The shipment, row-locked for this transaction, if it is the owner's.
+
+    Another owner's shipment is a 404, exactly like one that does not exist.
+    """
+    owner = {"seller": seller} if seller is not None else {"delivery_partner": partner}
     shipment = (
         Shipment.objects.select_for_update(of=("self",))
         .select_related("delivery_partner__user")
-        .filter(pk=shipment_id, delivery_partner=partner)
+        .filter(pk=shipment_id, **owner)
         .first()
     )
     if shipment is None:
@@ -295,7 +305,7 @@ def shipment_update(
     """
     error: DomainError | None = None
     with transaction.atomic():
-        shipment = _shipment_for_partner(shipment_id=shipment_id, partner=partner)
+        shipment = _shipment_locked(shipment_id=shipment_id, partner=partner)
         old = Status(shipment.status)
         new = Status(status) if status is not None else None
         if old in FINISHED:
@@ -388,22 +398,10 @@ def _default_description(
     }.get(new, new.label)
 
 
-def _shipment_for_seller(*, shipment_id: Any, seller: Seller) -> Shipment:
-    shipment = (
-        Shipment.objects.select_for_update(of=("self",))
-        .select_related("delivery_partner__user")
-        .filter(pk=shipment_id, seller=seller)
-        .first()
-    )
-    if shipment is None:
-        raise NotFound()
-    return shipment
-
-
 @transaction.atomic
 def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
     """Cancel a placed or in-transit shipment; free the partner; tell the recipient."""
-    shipment = _shipment_for_seller(shipment_id=shipment_id, seller=seller)
+    shipment = _shipment_locked(shipment_id=shipment_id, seller=seller)
     if shipment.status not in CANCELLABLE:
         raise InvalidTransition(
             f"A shipment cannot go from {shipment.status} to cancelled.", attr="status"
@@ -424,7 +422,7 @@ def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
 @transaction.atomic
 def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment:
     """Add a handling tag (recorded on the timeline)."""
-    shipment = _shipment_for_seller(shipment_id=shipment_id, seller=seller)
+    shipment = _shipment_locked(shipment_id=shipment_id, seller=seller)
     (tag,) = _tags_get([name])
     if not shipment.tags.filter(pk=tag.pk).exists():
         shipment.tags.add(tag)
@@ -435,7 +433,7 @@ def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment
 @transaction.atomic
 def shipment_tag_remove(*, shipment_id: Any, seller: Seller, name: str) -> None:
     """Remove a handling tag (recorded on the timeline); unknown or absent is 404."""
-    shipment = _shipment_for_seller(shipment_id=shipment_id, seller=seller)
+    shipment = _shipment_locked(shipment_id=shipment_id, seller=seller)
     tag = shipment.tags.filter(name=name).first()
     if tag is None:
         raise NotFound()
