@@ -66,7 +66,7 @@ def test_codes_per_shipment_are_capped_until_staff_act(api, world, admin_client)
     assert response.status_code == 302
     attempt(api, world)
     assert out_for_delivery_mails() == 4
-    from shipping.services.notifications import notification_delivery_code
+    from shipping.services.emails import notification_delivery_code
 
     fresh = notification_delivery_code(
         Notification.objects.filter(kind="out_for_delivery").latest("pk")

@@ -24,7 +24,7 @@ def delivered(seeded_tags):
         shipment_id=shipment.pk, partner=partner, status="out_for_delivery"
     )
     from shipping.models import Notification
-    from shipping.services.notifications import notification_delivery_code
+    from shipping.services.emails import notification_delivery_code
 
     code = notification_delivery_code(
         Notification.objects.filter(kind="out_for_delivery").latest("pk")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from fastship.jobs import background_enqueuer
 from shipping.models import DeliveryPartner, Notification, Seller, Shipment, User
 from shipping.services import accounts, shipments
-from shipping.services.notifications import notification_delivery_code
+from shipping.services.emails import notification_delivery_code
 
 DEMO_PASSWORD = "fastship-demo-2026"  # noqa: S105 - a printed demo login, development only
 STAFF_EMAIL = "admin@fastship.local"
