@@ -185,7 +185,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     def allow_delivery_codes(
         self, request: HttpRequest, queryset: QuerySet[Shipment]
     ) -> None:
-        from shipping.services.shipments import delivery_codes_allow
+        from shipping.services.delivery_codes import delivery_codes_allow
 
         count = delivery_codes_allow(shipment_ids=queryset.values_list("pk", flat=True))
         self.message_user(

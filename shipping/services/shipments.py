@@ -2,50 +2,41 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 
-from fastship.compiled import CompiledQuery
 from shipping.exceptions import (
     DomainError,
     InvalidTransition,
-    InvalidVerificationCode,
-    NoPartnerAvailable,
     NotFound,
     UnknownTag,
-    VerificationLocked,
 )
 from shipping.models import (
     DeliveryPartner,
     DeliveryVerification,
     Notification,
     Seller,
-    ServiceableZipCode,
     Shipment,
     ShipmentEvent,
     Tag,
     normalize_zip_code,
 )
+from shipping.services.delivery_codes import (
+    MAX_CODES_PER_SHIPMENT,
+    verification_check,
+    verification_start,
+)
 from shipping.services.notifications import absolute_url, notification_queue
-from shipping.services.tokens import delivery_code, review_token
+from shipping.services.partners import partner_choose, partner_release, partner_reserve
+from shipping.services.tokens import review_token
 
 Status = Shipment.Status
 logger = logging.getLogger(__name__)
-MAX_CODE_ATTEMPTS = 5
-# Codes per shipment (one per delivery attempt) until staff allow more: with
-# 5 guesses each, at most 15 guesses in all.
-MAX_CODES_PER_SHIPMENT = 3
 
 # (from, to) pairs a partner may make; a seller may only cancel.
 PARTNER_TRANSITIONS = frozenset(
@@ -59,82 +50,6 @@ PARTNER_TRANSITIONS = frozenset(
 )
 CANCELLABLE = frozenset({Status.PLACED, Status.IN_TRANSIT})
 FINISHED = frozenset({Status.DELIVERED, Status.CANCELLED})
-
-
-@dataclass(frozen=True)
-class PartnerChoice:
-    id: int
-    name: str
-
-
-_CANDIDATES = CompiledQuery(
-    lambda zip_code: (
-        DeliveryPartner.objects.filter(
-            zip_codes__zip_code=zip_code,
-            approved_at__isnull=False,
-            active_shipments__lt=F("max_handling_capacity"),
-        )
-        .order_by("active_shipments", "pk")
-        .values_list("pk", "user__name")
-    ),
-    {"zip_code": ServiceableZipCode._meta.get_field("zip_code")},
-)
-
-
-def _partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
-    """Approved partners serving ``zip_code`` with capacity left, least loaded first."""
-    return [
-        PartnerChoice(id=row["pk"], name=row["user__name"])
-        for row in _CANDIDATES.rows(zip_code=zip_code)
-    ]
-
-
-def partner_choose(*, zip_code: str) -> PartnerChoice:
-    """The least-loaded approved partner with capacity left, read without a lock."""
-    candidates = _partner_candidates(zip_code=zip_code)
-    if not candidates:
-        raise NoPartnerAvailable(attr="destination_zip_code")
-    return candidates[0]
-
-
-def partner_reserve(
-    *, shipment: Shipment, chosen: PartnerChoice, zip_code: str
-) -> PartnerChoice:
-    """Take one unit of the chosen partner's capacity, late in the transaction.
-
-    One conditional UPDATE (``active < capacity``) per try: the partner row is
-    locked only from here to the commit, so concurrent creates for one zip code
-    no longer queue behind each other's whole transaction (they reached the
-    statement timeout). If the partner filled up meanwhile, the next
-    least-loaded one is taken. With capacity N exactly N creates succeed: the
-    UPDATE's condition is re-checked on the committed row, and the database's
-    check constraint backs it up. Each transaction holds at most one partner
-    row, so creates cannot deadlock. Returns the partner that was taken.
-    """
-    candidate = chosen
-    tried: set[int] = set()
-    while not DeliveryPartner.objects.filter(
-        pk=candidate.id, active_shipments__lt=F("max_handling_capacity")
-    ).update(active_shipments=F("active_shipments") + 1):
-        tried.add(candidate.id)
-        others = [
-            partner
-            for partner in _partner_candidates(zip_code=zip_code)
-            if partner.id not in tried
-        ]
-        if not others:
-            raise NoPartnerAvailable(attr="destination_zip_code")
-        candidate = others[0]
-    if candidate.id != chosen.id:
-        shipment.delivery_partner_id = candidate.id
-        shipment.save(update_fields=["delivery_partner", "updated_at"])
-    return candidate
-
-
-def _partner_release(*, partner_id: int) -> None:
-    DeliveryPartner.objects.filter(pk=partner_id, active_shipments__gt=0).update(
-        active_shipments=F("active_shipments") - 1
-    )
 
 
 def _event_append(
@@ -212,61 +127,6 @@ def shipment_create(
     return shipment
 
 
-def _code_hash(shipment_id: Any, code: str) -> str:
-    message = f"{shipment_id}:{code}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-
-
-def _verification_start(*, shipment: Shipment) -> str | None:
-    """Issue the next delivery code; return the nonce it is derived from.
-
-    Only the code's hash is stored. After ``MAX_CODES_PER_SHIPMENT`` codes
-    the verification is locked instead (None) until staff allow new codes.
-    """
-    verification, _ = DeliveryVerification.objects.select_for_update().get_or_create(
-        shipment=shipment, defaults={"code_hash": ""}
-    )
-    if verification.codes_issued >= MAX_CODES_PER_SHIPMENT:
-        verification.voided = True
-        verification.save(update_fields=["voided"])
-        return None
-    nonce = secrets.token_urlsafe(16)
-    code = delivery_code(shipment_id=shipment.pk, nonce=nonce)
-    verification.code_hash = _code_hash(shipment.pk, code)
-    verification.codes_issued += 1
-    verification.failed_attempts = 0
-    verification.voided = False
-    verification.save()
-    return nonce
-
-
-def delivery_codes_allow(*, shipment_ids: Iterable[Any]) -> int:
-    """Let locked shipments get codes again (staff); the next attempt issues one."""
-    return DeliveryVerification.objects.filter(
-        shipment_id__in=list(shipment_ids), voided=True
-    ).update(codes_issued=0, failed_attempts=0)
-
-
-def _verification_check(*, shipment: Shipment, code: str) -> DomainError | None:
-    """Return the error of a wrong code (after counting it), or None if right."""
-    verification = (
-        DeliveryVerification.objects.select_for_update()
-        .filter(shipment=shipment)
-        .first()
-    )
-    if verification is None or verification.voided:
-        return VerificationLocked(attr="verification_code")
-    if hmac.compare_digest(verification.code_hash, _code_hash(shipment.pk, code)):
-        verification.delete()  # used: it cannot deliver twice
-        return None
-    verification.failed_attempts += 1
-    verification.voided = verification.failed_attempts >= MAX_CODE_ATTEMPTS
-    verification.save(update_fields=["failed_attempts", "voided"])
-    if verification.voided:
-        return VerificationLocked(attr="verification_code")
-    return InvalidVerificationCode(attr="verification_code")
-
-
 def _shipment_locked(
     *,
     shipment_id: Any,
@@ -319,7 +179,7 @@ def shipment_update(
                 f"A shipment cannot go from {old.value} to {new.value}.", attr="status"
             )
         if new == Status.DELIVERED:
-            error = _verification_check(shipment=shipment, code=verification_code or "")
+            error = verification_check(shipment=shipment, code=verification_code or "")
         if error is None:
             _shipment_apply(
                 shipment=shipment,
@@ -355,7 +215,7 @@ def _shipment_apply(
         description=description or _default_description(new, estimated_delivery),
     )
     if new == Status.OUT_FOR_DELIVERY:
-        nonce = _verification_start(shipment=shipment)
+        nonce = verification_start(shipment=shipment)
         if nonce is None:
             logger.warning(
                 "shipment %s used its %s delivery codes: no new code until staff "
@@ -374,7 +234,7 @@ def _shipment_apply(
             },
         )
     elif new == Status.DELIVERED:
-        _partner_release(partner_id=shipment.delivery_partner_id)
+        partner_release(partner_id=shipment.delivery_partner_id)
         token = review_token(shipment=shipment)
         notification_queue(
             kind=Notification.Kind.DELIVERED,
@@ -408,7 +268,7 @@ def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
         )
     shipment.status = Status.CANCELLED
     shipment.save(update_fields=["status", "updated_at"])
-    _partner_release(partner_id=shipment.delivery_partner_id)
+    partner_release(partner_id=shipment.delivery_partner_id)
     DeliveryVerification.objects.filter(shipment=shipment).delete()
     _event_append(shipment=shipment, description="Cancelled by the seller")
     notification_queue(
