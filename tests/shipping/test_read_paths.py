@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from shipping import selectors
-from shipping.apis.shipments import ShipmentOutputSerializer
+from shipping.apis.outputs import ShipmentOutputSerializer
 from shipping.models import Shipment
 from tests.factories import bearer, partner_make, seller_make, shipment_make
 
