@@ -1,0 +1,138 @@
+"""Shipments, their timeline, tags, delivery verification and reviews."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from shipping.models.accounts import E164, ZIP_CODE, DeliveryPartner, Seller
+from shipping.tracking_codes import new_tracking_code  # the migrations name it here
+
+
+class Tag(models.Model):
+    """A handling tag with its instruction (seeded by a data migration)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    instruction = models.CharField(max_length=200)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Shipment(models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        IN_TRANSIT = "in_transit", "In transit"
+        OUT_FOR_DELIVERY = "out_for_delivery", "Out for delivery"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tracking_code = models.CharField(
+        max_length=32, unique=True, default=new_tracking_code
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PLACED
+    )
+    content = models.CharField(max_length=500)
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01), MaxValueValidator(25)],
+    )
+    destination_zip_code = models.CharField(max_length=10, validators=[ZIP_CODE])
+    recipient_email = models.EmailField()
+    recipient_phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    seller = models.ForeignKey(
+        Seller, on_delete=models.PROTECT, related_name="shipments"
+    )
+    delivery_partner = models.ForeignKey(
+        DeliveryPartner, on_delete=models.PROTECT, related_name="shipments"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="shipments")
+    estimated_delivery = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=Q(weight_kg__gt=0) & Q(weight_kg__lte=25),
+                name="shipment_weight_range",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["seller", "-created_at"], name="shipment_seller_idx"),
+            models.Index(
+                fields=["delivery_partner", "-created_at"], name="shipment_partner_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} ({self.status})"
+
+
+class ShipmentEvent(models.Model):
+    """One entry of a shipment's timeline: appended, never edited."""
+
+    shipment = models.ForeignKey(
+        Shipment, on_delete=models.CASCADE, related_name="events"
+    )
+    status = models.CharField(max_length=20, choices=Shipment.Status.choices)
+    location_zip_code = models.CharField(max_length=10, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DeliveryVerification(models.Model):
+    """The current delivery code of a shipment: only its hash is stored."""
+
+    shipment = models.OneToOneField(
+        Shipment, on_delete=models.CASCADE, related_name="verification"
+    )
+    code_hash = models.CharField(max_length=128)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # Codes issued (one per delivery attempt); capped until staff reset it.
+    codes_issued = models.PositiveSmallIntegerField(default=0)
+    voided = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"code for {self.shipment_id}"
+
+
+class Review(models.Model):
+    shipment = models.OneToOneField(
+        Shipment, on_delete=models.CASCADE, related_name="review"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5),
+                name="review_rating_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5 for {self.shipment_id}"
