@@ -118,6 +118,11 @@ class PartnerCreateApi(PublicApi):
 class VerifyEmailApi(PublicApi):
     throttle_classes = [VerificationClientThrottle]  # noqa: RUF012
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The link in the mail: a browser asking for HTML alone gets the page
+        # (pages.wants_html), not DRF's 406 for lack of an HTML renderer.
+        return super().perform_content_negotiation(request, force=True)
+
     class QuerySerializer(serializers.Serializer):
         token = serializers.CharField(max_length=500)
 

@@ -131,6 +131,9 @@ def test_the_verification_link_opened_in_a_browser_is_a_page(client):
     assert "Email address confirmed" in answer.content.decode()
     seller.user.refresh_from_db()
     assert seller.user.email_verified_at is not None
+    only_html = client.get(url, {"token": token}, HTTP_ACCEPT="text/html")
+    assert only_html.status_code == 200
+    assert "Email address confirmed" in only_html.content.decode()
     bad = client.get(url, {"token": "forged"}, HTTP_ACCEPT=browser)
     assert bad.status_code == 400
     assert "Link not valid" in bad.content.decode()
