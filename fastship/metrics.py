@@ -57,7 +57,6 @@ def emit(values: dict[str, float]) -> None:
     """Write ``values`` as one metric line on stdout, when metrics are on."""
     from django.conf import settings
 
-    if enabled() and values:
-        logger.info(
-            emf_line(settings.CLOUDWATCH_METRICS_NAMESPACE, values, now=time.time())
-        )
+    namespace = settings.CLOUDWATCH_METRICS_NAMESPACE
+    if namespace and values:
+        logger.info(emf_line(namespace, values, now=time.time()))

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 
 class TrackingCodeConverter:
-    """A tracking code: URL-safe base64 (``secrets.token_urlsafe``), 32 at most."""
+    """A tracking code, 32 characters at most: ``FS-7K2M-9XQ4-D3WA-HN`` today,
+    URL-safe base64 for codes issued before (``shipping/tracking_codes.py``)."""
 
     regex = "[A-Za-z0-9_-]{1,32}"
 

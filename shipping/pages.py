@@ -3,6 +3,8 @@ email-verification pages."""
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from fastship.security import content_security_policy
 from shipping import selectors
+from shipping.converters import TrackingCodeConverter
 from shipping.exceptions import DomainError, NotFound
 from shipping.services.accounts import password_reset_confirm, user_verify_email
 from shipping.services.reviews import review_create
@@ -17,6 +20,7 @@ from shipping.services.tokens import password_reset_user, review_shipment
 from shipping.tracking_codes import canonical_tracking_code
 
 MAX_TYPED_CODE = 64
+TRACKING_CODE = re.compile(TrackingCodeConverter.regex)
 
 
 def message(
@@ -50,11 +54,12 @@ def track_form_page(request: HttpRequest) -> HttpResponse:
     if not typed:
         return render(request, "shipping/track_form.html", {"code": ""})
     for code in dict.fromkeys([typed, canonical_tracking_code(typed)]):
-        if code and "\x00" not in code:
-            try:
-                selectors.shipment_get_by_tracking_code(tracking_code=code)
-            except NotFound:
-                continue
+        # Only what the page's own URL can carry (the path converter's rule).
+        if (
+            code
+            and TRACKING_CODE.fullmatch(code)
+            and selectors.tracking_code_known(tracking_code=code)
+        ):
             return redirect("tracking-page", tracking_code=code)
     return unknown_code(request, typed)
 

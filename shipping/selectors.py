@@ -226,6 +226,11 @@ def shipment_events(*, shipment_id: Any) -> list[EventRow]:
     return [EventRow(**row) for row in _EVENTS.rows(shipment=shipment_id)]
 
 
+def tracking_code_known(*, tracking_code: str) -> bool:
+    """Whether a shipment has this code (one query; no timeline read)."""
+    return _TRACKED.first(code=tracking_code) is not None
+
+
 def shipment_get_by_tracking_code(*, tracking_code: str) -> TrackingRow:
     """The public view of a shipment (the caller shows no personal data)."""
     row = _TRACKED.first(code=tracking_code)

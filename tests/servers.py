@@ -134,8 +134,14 @@ class ServerProcess:
     """A server subprocess whose output is drained (a full pipe would block it)."""
 
     def __init__(
-        self, argv: list[str], env: Mapping[str, str], *, cwd: Path = PROJECT_DIR
+        self,
+        argv: list[str],
+        env: Mapping[str, str],
+        *,
+        cwd: Path = PROJECT_DIR,
+        tee: Path | None = None,
     ) -> None:
+        self.tee = tee  # also written here, line by line (for a shell to read)
         self.process = subprocess.Popen(
             argv,
             cwd=cwd,
@@ -150,8 +156,13 @@ class ServerProcess:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
+        sink = self.tee.open("a") if self.tee is not None else None
         for raw in self.process.stdout:
-            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.lines.append(line)
+            if sink is not None:
+                sink.write(line + "\n")
+                sink.flush()
 
     @property
     def pid(self) -> int:
@@ -191,9 +202,10 @@ def running_server(
     ready_path: str = "/health",
     timeout: float = 30.0,
     cwd: Path = PROJECT_DIR,
+    tee: Path | None = None,
 ) -> Iterator[ServerProcess]:
     """Start ``argv`` (a server on ``port``), wait until it answers, stop it after."""
-    process = ServerProcess(argv, env, cwd=cwd)
+    process = ServerProcess(argv, env, cwd=cwd, tee=tee)
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -6,9 +6,8 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
-from tests.servers import PROJECT_DIR, free_port, http_request
+from tests.servers import PROJECT_DIR, free_port, running_server
 
 
 def walkthrough() -> str:
@@ -46,29 +45,14 @@ def test_the_readme_walkthrough_runs_twice_in_the_embedded_mode(tmp_path):
             timeout=120,
         )
     console = tmp_path / "console.log"  # what `make run` prints: mails included
-    with console.open("wb") as sink:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "runserver",
-                "--noreload",
-                f"127.0.0.1:{port}",
-            ],
-            cwd=project,
-            env={**env, "PYTHONUNBUFFERED": "1"},
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http_request(port, "/health", timeout=1)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, console.read_text()
-                time.sleep(0.2)
+    argv = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    with running_server(
+        argv,
+        port=port,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        cwd=project,
+        tee=console,
+    ):
         # `read` takes the code from the console mail, as a person would.
         script = walkthrough().replace(
             "http://127.0.0.1:8000", f"http://127.0.0.1:{port}"
@@ -99,6 +83,3 @@ def test_the_readme_walkthrough_runs_twice_in_the_embedded_mode(tmp_path):
             assert lines[2:5] == ["in_transit", "out_for_delivery", "delivered"]
             assert '"status":"delivered"' in lines[5]
         assert outputs[0].stdout.splitlines()[0] != outputs[1].stdout.splitlines()[0]
-    finally:
-        server.terminate()
-        server.wait(10)
