@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from typing import Any
 
-from stack_rules.common import HERE, imported, texts
+from stack_rules.common import HERE, imported, literal_assignments, texts
 from stack_rules.tasks import deployment_problems
 
 ECS_EXEC_ACTIONS = {
@@ -154,17 +153,12 @@ def app_problems(template: dict[str, Any], app_metrics: set[str]) -> list[str]:
 
 def application_metric_names() -> set[str]:
     """The metric names fastship/metrics.py writes (read without importing Django)."""
-    tree = ast.parse((HERE.parent / "fastship/metrics.py").read_text())
-    names: set[str] = set()
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-            and all(isinstance(t, ast.Name) and t.id.isupper() for t in node.targets)
-        ):
-            names.add(node.value.value)
-    return names
+    constants = literal_assignments(HERE.parent / "fastship/metrics.py")
+    return {
+        value
+        for name, value in constants.items()
+        if name.isupper() and isinstance(value, str)
+    }
 
 
 def secret_problems(app: dict[str, Any], data: dict[str, Any]) -> list[str]:

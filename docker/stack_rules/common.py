@@ -20,8 +20,8 @@ def load_template(path: Path) -> dict[str, Any]:
     return dict(template)
 
 
-def gunicorn_settings(path: Path = HERE / "gunicorn.conf.py") -> dict[str, Any]:
-    """Read the literal numbers of gunicorn.conf.py without running it."""
+def literal_assignments(path: Path) -> dict[str, Any]:
+    """``NAME = <literal>`` at the top of a Python file, read without running it."""
     found: dict[str, Any] = {}
     for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -29,6 +29,11 @@ def gunicorn_settings(path: Path = HERE / "gunicorn.conf.py") -> dict[str, Any]:
             if isinstance(target, ast.Name) and isinstance(node.value, ast.Constant):
                 found[target.id] = node.value.value
     return found
+
+
+def gunicorn_settings(path: Path = HERE / "gunicorn.conf.py") -> dict[str, Any]:
+    """The literal numbers of gunicorn.conf.py."""
+    return literal_assignments(path)
 
 
 def texts(value: Any) -> list[str]:

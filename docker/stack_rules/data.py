@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stack_rules.common import texts
+
 
 def _secret_string(resource: dict[str, Any]) -> str:
-    value = resource.get("Properties", {}).get("SecretString", "")
-    if isinstance(value, dict):  # !Sub "text" or !Sub ["text", {variables}]
-        value = value.get("Fn::Sub", "")
-        value = value[0] if isinstance(value, list) else value
-    return str(value)
+    """A secret's text (the template of a ``!Sub``); "" when it has none."""
+    found = texts(resource.get("Properties", {}).get("SecretString", ""))
+    return found[0] if found else ""
 
 
 def data_problems(template: dict[str, Any], dockerfile: str) -> list[str]:
