@@ -1,6 +1,7 @@
 #!/bin/sh
 # Roles of the one image. Each `exec`s, so the server is PID 1 and gets SIGTERM.
-#   api      gunicorn + uvicorn workers (docker/gunicorn.conf.py)
+#   api      gunicorn + uvicorn workers (docker/gunicorn.conf.py); their request
+#            threads share Django's psycopg pool unless DATABASE_POOL=0
 #   worker   the RQ worker for every queue, with its scheduler and the periodic
 #            jobs (fastship/worker.py); it restarts itself after a Redis fault
 #   migrate  apply migrations (a one-off task before the services update)
@@ -17,6 +18,7 @@ role=${1:-api}
 
 case "$role" in
   api)
+    export DATABASE_POOL="${DATABASE_POOL:-1}"
     exec "$python" -m gunicorn fastship.asgi:application --config "$here/gunicorn.conf.py" "$@"
     ;;
   worker)

@@ -8,19 +8,21 @@ timeout below the ECS stopTimeout (30 s) so workers finish before SIGKILL.
 
 import os
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+from fastship.config.runtime import Logging, Server
+
+bind = f"0.0.0.0:{Server.PORT.read(os.environ)}"
 worker_class = "uvicorn_worker.UvicornWorker"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+workers = Server.WEB_CONCURRENCY.read(os.environ)
 keepalive = 75
 graceful_timeout = 20
 timeout = 30
 # Uvicorn rewrites the scheme and client address from X-Forwarded-* only for
 # peers in this range: the VPC's (the ALB's nodes change address).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "10.0.0.0/8")
+forwarded_allow_ips = Server.FORWARDED_ALLOW_IPS.read(os.environ)
 # The application logs every request itself (fastship.requestlog).
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = Logging.LOG_LEVEL.read(os.environ).lower()
 # The heartbeat file on a RAM disk: a slow /tmp must not get workers killed.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # gunicorn 23+ opens a control socket by default; nothing here uses it.
@@ -30,7 +32,7 @@ control_socket_disable = True
 # at 5,000), and it is not needed: `make bench-soak` held one worker at
 # 123.2-123.8 MiB over 1.5 million requests of the hot paths (2026-12-02).
 # An operator who sees growth sets GUNICORN_MAX_REQUESTS (jitter 10 %).
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests = Server.GUNICORN_MAX_REQUESTS.read(os.environ)
 max_requests_jitter = max_requests // 10
 
 

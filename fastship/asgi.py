@@ -10,8 +10,6 @@ import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fastship.settings")
-# Under ASGI, database connections come from Django's bounded psycopg pool.
-os.environ.setdefault("FASTSHIP_ASGI", "1")
 
 import django
 

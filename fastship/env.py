@@ -6,7 +6,6 @@ readable module and every parsing rule is testable without reloading Django.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,87 +15,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
-
-
-def env_bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
-    """Return the boolean value of ``name``, or ``default`` when it is unset."""
-    raw = environ.get(name)
-    if raw is None:
-        return default
-    word = raw.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise ImproperlyConfigured(
-        f"{name} must be a boolean (1/0, true/false), got {raw!r}"
-    )
-
-
-def env_int(
-    environ: Mapping[str, str], name: str, *, default: int, minimum: int | None = None
-) -> int:
-    """Return the integer value of ``name``, or ``default`` when it is unset."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def env_float(
-    environ: Mapping[str, str], name: str, *, default: float, minimum: float = 0.0
-) -> float:
-    """Return the float value of ``name``, or ``default`` when it is unset."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def env_list(environ: Mapping[str, str], name: str, *, default: list[str]) -> list[str]:
-    """Return the comma-separated list in ``name``, or ``default`` when it is unset."""
-    raw = environ.get(name)
-    if raw is None:
-        return list(default)
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def env_networks(
-    environ: Mapping[str, str], name: str
-) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """Return the comma-separated networks (``10.0.0.0/16``, ``2001:db8::1``)."""
-    networks = []
-    for item in env_list(environ, name, default=[]):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ImproperlyConfigured(
-                f"{name} must list networks such as 10.0.0.0/16, got {item!r}"
-            ) from None
-    return networks
-
-
-def require(environ: Mapping[str, str], name: str, *, why: str) -> str:
-    """Return ``name`` or fail start-up with a message naming the variable."""
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ImproperlyConfigured(f"{name} is required {why} (see .env.example).")
-    return value
-
+from fastship.config.features import Email
+from fastship.config.runtime import Database, Redis
 
 # --- database -------------------------------------------------------------------
 
@@ -117,8 +37,8 @@ def database_config(
     environ: Mapping[str, str], *, sqlite_path: Path, timeouts: DatabaseTimeouts
 ) -> dict[str, Any]:
     """Build the database from ``DATABASE_URL``, ``POSTGRES_*`` or SQLite."""
-    url = environ.get("DATABASE_URL", "").strip()
-    if not url and environ.get("POSTGRES_HOST", "").strip():
+    url = Database.DATABASE_URL.read(environ)
+    if not url and Database.POSTGRES_HOST.read(environ):
         url = _postgres_url_from_parts(environ)
     if not url:
         return {
@@ -152,19 +72,19 @@ def database_config(
 
 
 def _postgres_url_from_parts(environ: Mapping[str, str]) -> str:
-    host = environ["POSTGRES_HOST"].strip()
-    port = environ.get("POSTGRES_PORT", "").strip() or "5432"
-    name = environ.get("POSTGRES_DB", "").strip() or "fastship"
-    user = quote(environ.get("POSTGRES_USER", "").strip() or "postgres", safe="")
-    password = environ.get("POSTGRES_PASSWORD", "")
+    host = Database.POSTGRES_HOST.read(environ)
+    port = Database.POSTGRES_PORT.read(environ)
+    name = Database.POSTGRES_DB.read(environ)
+    user = quote(Database.POSTGRES_USER.read(environ), safe="")
+    password = Database.POSTGRES_PASSWORD.read(environ)
     credentials = f"{user}:{quote(password, safe='')}" if password else user
     query = [
-        f"{key}={quote(environ[var].strip(), safe='')}"
-        for key, var in (
-            ("sslmode", "POSTGRES_SSLMODE"),
-            ("sslrootcert", "POSTGRES_SSLROOTCERT"),
+        f"{key}={quote(value, safe='')}"
+        for key, value in (
+            ("sslmode", Database.POSTGRES_SSLMODE.read(environ)),
+            ("sslrootcert", Database.POSTGRES_SSLROOTCERT.read(environ)),
         )
-        if environ.get(var, "").strip()
+        if value
     ]
     suffix = f"?{'&'.join(query)}" if query else ""
     return f"postgres://{credentials}@{host}:{port}/{quote(name, safe='')}{suffix}"
@@ -187,6 +107,44 @@ def _postgres_options(
         )
     options["options"] = libpq_options
     return options
+
+
+# --- email ----------------------------------------------------------------------
+
+
+def email_settings(environ: Mapping[str, str], environment: str) -> dict[str, Any]:
+    """Django's EMAIL_* settings: SMTP when a host (or Mailtrap) is set, or in
+    production; else the compact console backend (readable, not MIME)."""
+    values: dict[str, Any] = {
+        variable.name: variable.read(environ, environment)
+        for variable in (
+            Email.EMAIL_HOST,
+            Email.EMAIL_PORT,
+            Email.EMAIL_HOST_USER,
+            Email.EMAIL_HOST_PASSWORD,
+            Email.EMAIL_USE_TLS,
+        )
+    }
+    if mailtrap_user := Email.MAILTRAP_USERNAME.read(environ):
+        password = Email.MAILTRAP_PASSWORD.read(environ)
+        if not password:
+            raise ImproperlyConfigured(
+                "MAILTRAP_PASSWORD is required with MAILTRAP_USERNAME"
+                " (see .env.example)."
+            )
+        values |= {
+            "EMAIL_HOST": values["EMAIL_HOST"] or "sandbox.smtp.mailtrap.io",
+            "EMAIL_PORT": Email.EMAIL_PORT.read(environ, default=2525),
+            "EMAIL_HOST_USER": mailtrap_user,
+            "EMAIL_HOST_PASSWORD": password,
+            "EMAIL_USE_TLS": Email.EMAIL_USE_TLS.read(environ, default=True),
+        }
+    if values["EMAIL_HOST"] or environment == "production":
+        values["EMAIL_BACKEND"] = "django.core.mail.backends.smtp.EmailBackend"
+        values["EMAIL_HOST"] = values["EMAIL_HOST"] or "localhost"
+    else:
+        values["EMAIL_BACKEND"] = "fastship.mail.CompactConsoleBackend"
+    return values
 
 
 # --- redis ----------------------------------------------------------------------
@@ -227,18 +185,16 @@ class RedisConfig:
 
 def redis_config(environ: Mapping[str, str]) -> RedisConfig | None:
     """Return the Redis location, or ``None`` when Redis is not configured."""
-    url = environ.get("REDIS_URL", "").strip()
-    if url:
+    if url := Redis.REDIS_URL.read(environ):
         return _redis_from_url(url)
-    host = environ.get("REDIS_HOST", "").strip()
-    if not host:
+    if not (host := Redis.REDIS_HOST.read(environ)):
         return None
     return RedisConfig(
         host=host,
-        port=env_int(environ, "REDIS_PORT", default=6379, minimum=1),
-        db=env_int(environ, "REDIS_DB", default=0, minimum=0),
-        password=environ.get("REDIS_PASSWORD") or None,
-        ssl=env_bool(environ, "REDIS_SSL", default=False),
+        port=Redis.REDIS_PORT.read(environ),
+        db=Redis.REDIS_DB.read(environ),
+        password=Redis.REDIS_PASSWORD.read(environ) or None,
+        ssl=Redis.REDIS_SSL.read(environ),
     )
 
 

@@ -85,6 +85,8 @@ class BackgroundEnqueuer:
         self.capacity = capacity
         self.timeout = timeout
         self._init_state()
+        # A forked child hands over its own jobs, from a fresh buffer.
+        os.register_at_fork(after_in_child=self._init_state)
 
     def _init_state(self) -> None:
         self._queues: dict[str, Queue] = {}
@@ -145,5 +147,5 @@ class BackgroundEnqueuer:
         self._handoff.drain(timeout)
 
 
+# Needs no settings to build: a plain module-level instance.
 background_enqueuer = BackgroundEnqueuer()
-os.register_at_fork(after_in_child=background_enqueuer._init_state)

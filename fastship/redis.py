@@ -8,13 +8,14 @@ explicit retry policy instead.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from redis import Redis
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
+
+from fastship.process_local import ProcessLocal
 
 if TYPE_CHECKING:
     from fastship.env import RedisConfig
@@ -64,6 +65,34 @@ def build_client(config: RedisConfig, timeouts: RedisTimeouts) -> Redis:
         ssl=config.ssl,
         **client_options(config, timeouts),
     )
+
+
+def cache_config(
+    config: RedisConfig | None,
+    timeouts: RedisTimeouts,
+    *,
+    throttle_timeouts: RedisTimeouts,
+) -> dict[str, dict[str, Any]]:
+    """Return Django's ``CACHES``: in Redis when configured, else local memory.
+
+    ``throttle`` holds the throttles' counters, on a client with its own
+    (shorter) timeouts.
+    """
+    if config is None:
+        local = "django.core.cache.backends.locmem.LocMemCache"
+        return {
+            "default": {"BACKEND": local},
+            "throttle": {"BACKEND": local, "LOCATION": "throttle"},
+        }
+    return {
+        name: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": config.url,
+            "OPTIONS": client_options(config, bounds),
+            "KEY_PREFIX": "fastship",
+        }
+        for name, bounds in (("default", timeouts), ("throttle", throttle_timeouts))
+    }
 
 
 def rq_queue_config(
@@ -123,32 +152,16 @@ def fail_fast_client(seconds: float) -> Redis:
     )
 
 
-_shared_lock = threading.Lock()
-_shared: dict[str, Redis] = {}
-
-
-def get_redis() -> Redis:
-    """Return the process-wide client built from settings (one pool, bounded).
-
-    redis-py's pool notices a fork by pid and reconnects, so the same object is
-    safe in gunicorn workers.
-    """
-    client = _shared.get("default")
-    if client is not None:
-        return client
+def _client_from_settings() -> Redis:
     from django.conf import settings
 
-    with _shared_lock:
-        client = _shared.get("default")
-        if client is None:
-            client = client_from_settings(settings.FASTSHIP_REDIS_TIMEOUTS)
-            _shared["default"] = client
-    return client
+    return client_from_settings(settings.FASTSHIP_REDIS_TIMEOUTS)
 
 
-def reset_shared_client() -> None:
-    """Forget the shared client (tests that repoint Redis call this)."""
-    with _shared_lock:
-        client = _shared.pop("default", None)
-    if client is not None:
-        client.close()
+# redis-py's pool notices a fork by pid and reconnects, so the same client is
+# safe in gunicorn workers.
+_shared: ProcessLocal[Redis] = ProcessLocal(_client_from_settings, close=Redis.close)
+# The process-wide client built from settings (one pool, bounded).
+get_redis = _shared.get
+# Forget the shared client (tests that repoint Redis call this).
+reset_shared_client = _shared.reset

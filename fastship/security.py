@@ -43,7 +43,7 @@ class AdminNetworkMiddleware:
     """Answer 403 to operator pages from outside ``ADMIN_ALLOWED_NETWORKS``.
 
     The client address is the one the load balancer reports: the
-    ``REQUEST_LOG_TRUSTED_PROXIES``-th entry from the right of
+    ``TRUSTED_PROXIES``-th entry from the right of
     X-Forwarded-For, never what the client wrote there. No setting, no check.
     Sync and async: it adds no thread hop under ASGI.
     """
@@ -54,7 +54,7 @@ class AdminNetworkMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
         self.networks = list(settings.ADMIN_ALLOWED_NETWORKS)
-        self.trusted_proxies = settings.REQUEST_LOG_TRUSTED_PROXIES
+        self.trusted_proxies = settings.TRUSTED_PROXIES
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)

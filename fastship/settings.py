@@ -1,86 +1,69 @@
 """FastShip settings: everything comes from the environment (12-factor).
 
-Defaults are safe for development; values production needs have no default
-there and stop start-up with the variable's name. ``.env.example`` lists every
-variable. ``.env`` is read in development only.
+Every variable is declared once, with its type, default and help, in
+``fastship/config/`` (``.env.example`` is generated from there); this module
+only reads them and wires Django. Values production needs have no default there
+and stop start-up with the variable's name. ``.env`` is read in development only.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
+from fastship import api_settings
+from fastship.config import Variable
+from fastship.config.features import Email, Health, Metrics, RequestLog, Throttles
+from fastship.config.runtime import Database, Environment, Logging, Redis
 from fastship.env import (
     DatabaseTimeouts,
     database_config,
-    env_bool,
-    env_float,
-    env_int,
-    env_list,
-    env_networks,
+    email_settings,
     redis_config,
-    require,
 )
 from fastship.logs import logging_config
-from fastship.redis import QUEUE_NAMES, RedisTimeouts, client_options, rq_queue_config
+from fastship.redis import QUEUE_NAMES, RedisTimeouts, cache_config, rq_queue_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+env = os.environ
 
 # --- environment ----------------------------------------------------------------
 
-ENVIRONMENTS = ("development", "production", "test")
-# pytest sets PYTEST_VERSION while it runs, so a bare `pytest` gets test settings.
-_default_env = "test" if "PYTEST_VERSION" in os.environ else "development"
-FASTSHIP_ENV = os.environ.get("DJANGO_ENV", "").strip() or _default_env
-if FASTSHIP_ENV == "development":
+DJANGO_ENV = Environment.DJANGO_ENV.read(env)
+if DJANGO_ENV == "development":
     from dotenv import load_dotenv
 
     # Variables already in the environment win over .env.
     load_dotenv(BASE_DIR / ".env", override=False)
-    FASTSHIP_ENV = os.environ.get("DJANGO_ENV", "").strip() or "development"
-if FASTSHIP_ENV not in ENVIRONMENTS:
-    raise ImproperlyConfigured(
-        f"DJANGO_ENV must be one of {', '.join(ENVIRONMENTS)}, got {FASTSHIP_ENV!r}"
-    )
-env = os.environ
-IS_PRODUCTION = FASTSHIP_ENV == "production"
-IS_DEVELOPMENT = FASTSHIP_ENV == "development"
-_IN_PRODUCTION = "in production (DJANGO_ENV=production)"
+    DJANGO_ENV = Environment.DJANGO_ENV.read(env)
+IS_PRODUCTION = DJANGO_ENV == "production"
+
+
+def read(variable: Variable[T], *, default: T | None = None) -> T:
+    """The variable's value in this environment (``default``: a derived default)."""
+    if default is None:
+        return variable.read(env, DJANGO_ENV)
+    return variable.read(env, DJANGO_ENV, default=default)
+
 
 # --- core -----------------------------------------------------------------------
 
-DEBUG = env_bool(env, "DJANGO_DEBUG", default=IS_DEVELOPMENT)
-if IS_PRODUCTION:
-    SECRET_KEY = require(env, "DJANGO_SECRET_KEY", why=_IN_PRODUCTION)
-    JWT_SECRET = require(env, "JWT_SECRET", why=_IN_PRODUCTION)
-    ALLOWED_HOSTS = env_list(env, "DJANGO_ALLOWED_HOSTS", default=[])
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured(
-            f"DJANGO_ALLOWED_HOSTS is required {_IN_PRODUCTION}."
-        )
-    if JWT_SECRET == SECRET_KEY:
-        raise ImproperlyConfigured("JWT_SECRET must differ from DJANGO_SECRET_KEY.")
-else:
-    SECRET_KEY = env.get("DJANGO_SECRET_KEY") or (
-        "django-insecure-dev-only-key-never-used-in-production-0123456789abcdef"
-    )
-    JWT_SECRET = env.get("JWT_SECRET") or "dev-only-jwt-secret-never-used-in-production"
-    ALLOWED_HOSTS = env_list(
-        env,
-        "DJANGO_ALLOWED_HOSTS",
-        default=["localhost", "127.0.0.1", "[::1]", "testserver"],
-    )
-CSRF_TRUSTED_ORIGINS = env_list(env, "CSRF_TRUSTED_ORIGINS", default=[])
-# Networks allowed to open /admin/ and /django-rq/ (checked against the client
-# address the load balancer reports, REQUEST_LOG_TRUSTED_PROXIES hops); empty
-# allows every network. Others get a 403.
-ADMIN_ALLOWED_NETWORKS = env_networks(env, "ADMIN_ALLOWED_NETWORKS")
-PUBLIC_BASE_URL = (
-    env.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or "http://localhost:8000"
-)
+DEBUG = read(Environment.DJANGO_DEBUG)
+SECRET_KEY = read(Environment.DJANGO_SECRET_KEY)
+JWT_SECRET = read(Environment.JWT_SECRET)
+if IS_PRODUCTION and JWT_SECRET == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SECRET must differ from DJANGO_SECRET_KEY.")
+ALLOWED_HOSTS = read(Environment.DJANGO_ALLOWED_HOSTS)
+CSRF_TRUSTED_ORIGINS = read(Environment.CSRF_TRUSTED_ORIGINS)
+# /admin/ and /django-rq/ only from these networks (empty: every network).
+ADMIN_ALLOWED_NETWORKS = read(Environment.ADMIN_ALLOWED_NETWORKS)
+# X-Forwarded-For hops to trust: request logs, throttles, the admin's networks.
+TRUSTED_PROXIES = read(Environment.TRUSTED_PROXIES)
+PUBLIC_BASE_URL = read(Environment.PUBLIC_BASE_URL).rstrip("/")
 
 INSTALLED_APPS = [
     "shipping.apps.ShippingAdminConfig",  # Django's admin, FastShip's site
@@ -142,22 +125,15 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------
 
-# gunicorn's uvicorn workers import fastship.asgi, which sets FASTSHIP_ASGI
-# before settings load: under ASGI, requests share Django's psycopg pool.
 DATABASE_TIMEOUTS = DatabaseTimeouts(
-    connect_seconds=env_int(env, "DATABASE_CONNECT_TIMEOUT", default=5, minimum=1),
-    statement_ms=env_int(env, "DATABASE_STATEMENT_TIMEOUT_MS", default=5000, minimum=1),
-    pool=env_bool(env, "DATABASE_POOL", default=env.get("FASTSHIP_ASGI") == "1"),
-    pool_max_size=env_int(env, "DATABASE_POOL_MAX_SIZE", default=10, minimum=1),
-    pool_timeout_seconds=env_float(
-        env, "DATABASE_POOL_TIMEOUT", default=0.8, minimum=0.1
-    ),
+    connect_seconds=read(Database.DATABASE_CONNECT_TIMEOUT),
+    statement_ms=read(Database.DATABASE_STATEMENT_TIMEOUT_MS),
+    pool=read(Database.DATABASE_POOL),
+    pool_max_size=read(Database.DATABASE_POOL_MAX_SIZE),
+    pool_timeout_seconds=read(Database.DATABASE_POOL_TIMEOUT),
 )
-# Threads that serve requests under ASGI (fastship/asgi_handler.py): as many as
-# the database pool has connections, so none waits for a connection.
-REQUEST_THREADS = env_int(
-    env, "REQUEST_THREADS", default=DATABASE_TIMEOUTS.pool_max_size, minimum=1
-)
+# Threads that serve requests under ASGI (fastship/asgi_handler.py).
+REQUEST_THREADS = read(Database.REQUEST_THREADS) or DATABASE_TIMEOUTS.pool_max_size
 DATABASES = {
     "default": database_config(
         env, sqlite_path=BASE_DIR / "db.sqlite3", timeouts=DATABASE_TIMEOUTS
@@ -169,17 +145,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 FASTSHIP_REDIS = redis_config(env)
 FASTSHIP_REDIS_TIMEOUTS = RedisTimeouts(
-    connect_seconds=env_float(env, "REDIS_CONNECT_TIMEOUT", default=1.0, minimum=0.01),
-    socket_seconds=env_float(env, "REDIS_SOCKET_TIMEOUT", default=1.0, minimum=0.01),
-    retries=env_int(env, "REDIS_RETRIES", default=1, minimum=0),
+    connect_seconds=read(Redis.REDIS_CONNECT_TIMEOUT),
+    socket_seconds=read(Redis.REDIS_SOCKET_TIMEOUT),
+    retries=read(Redis.REDIS_RETRIES),
 )
 # The throttles' client: a hung Redis may cost a login 0.2 s, never seconds.
 THROTTLE_REDIS_TIMEOUTS = RedisTimeouts(
-    connect_seconds=env_float(env, "THROTTLE_REDIS_TIMEOUT", default=0.2, minimum=0.01),
-    socket_seconds=env_float(env, "THROTTLE_REDIS_TIMEOUT", default=0.2, minimum=0.01),
+    connect_seconds=read(Redis.THROTTLE_REDIS_TIMEOUT),
+    socket_seconds=read(Redis.THROTTLE_REDIS_TIMEOUT),
     retries=0,
 )
-RQ_JOB_TIMEOUT = env_int(env, "RQ_JOB_TIMEOUT", default=60, minimum=1)
+RQ_JOB_TIMEOUT = read(Redis.RQ_JOB_TIMEOUT)
 RQ_QUEUES = {
     name: rq_queue_config(
         FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS, job_timeout=RQ_JOB_TIMEOUT
@@ -190,57 +166,28 @@ RQ_QUEUES = {
 # Jobs carry the request id of the request that enqueued them into their logs.
 RQ = {"COMMIT_MODE": "auto", "JOB_CLASS": "fastship.jobs.RequestBoundJob"}
 RQ_SHOW_ADMIN_LINK = FASTSHIP_REDIS is not None  # the dashboard needs a Redis
-# Seconds between relay runs; a pending mail this old is handed over again.
-NOTIFICATION_RELAY_EVERY = env_int(
-    env, "NOTIFICATION_RELAY_EVERY", default=60, minimum=1
-)
-# CloudWatch namespace of the application's own metrics (fastship/metrics.py),
-# written as embedded-metric-format lines on stdout; empty: none written.
-CLOUDWATCH_METRICS_NAMESPACE = env.get("CLOUDWATCH_METRICS_NAMESPACE", "").strip()
+NOTIFICATION_RELAY_EVERY = read(Email.NOTIFICATION_RELAY_EVERY)
+CLOUDWATCH_METRICS_NAMESPACE = read(Metrics.CLOUDWATCH_METRICS_NAMESPACE)
 # Run by the worker (fastship/worker.py) every `every_seconds`, whatever became
 # of the last run, of the worker or of Redis's contents.
+DAY = 24 * 3600
 FASTSHIP_PERIODIC_JOBS = [
-    {
-        "name": "notifications-relay",
-        "func": "shipping.jobs.relay_notifications_job",
-        "every_seconds": NOTIFICATION_RELAY_EVERY,
-    },
-    {
-        "name": "requestlog-prune",
-        "func": "fastship.requestlog.jobs.prune_request_logs_job",
-        "every_seconds": 24 * 3600,
-    },
-    {
-        "name": "expired-tokens-flush",
-        "func": "shipping.jobs.flush_expired_tokens_job",
-        "every_seconds": 24 * 3600,
-    },
+    {"name": name, "func": func, "every_seconds": every}
+    for name, func, every in (
+        (
+            "notifications-relay",
+            "shipping.jobs.relay_notifications_job",
+            NOTIFICATION_RELAY_EVERY,
+        ),
+        ("requestlog-prune", "fastship.requestlog.jobs.prune_request_logs_job", DAY),
+        ("expired-tokens-flush", "shipping.jobs.flush_expired_tokens_job", DAY),
+    )
 ]
 
-if FASTSHIP_REDIS is not None:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": FASTSHIP_REDIS.url,
-            "OPTIONS": client_options(FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS),
-            "KEY_PREFIX": "fastship",
-        },
-        # The throttles' counters: a request must never wait long on them.
-        "throttle": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": FASTSHIP_REDIS.url,
-            "OPTIONS": client_options(FASTSHIP_REDIS, THROTTLE_REDIS_TIMEOUTS),
-            "KEY_PREFIX": "fastship",
-        },
-    }
-else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "throttle": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "throttle",
-        },
-    }
+# "default", and "throttle" whose counters a request must never wait long on.
+CACHES = cache_config(
+    FASTSHIP_REDIS, FASTSHIP_REDIS_TIMEOUTS, throttle_timeouts=THROTTLE_REDIS_TIMEOUTS
+)
 
 # --- auth -----------------------------------------------------------------------
 
@@ -252,203 +199,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
     {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
-if FASTSHIP_ENV == "test":
-    # Hashing speed is irrelevant to what the tests prove.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["fastship.api_parsers.LimitedJSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        # simplejwt's checks, the user read by a query compiled once.
-        "shipping.authentication.UserJWTAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "fastship.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {
-        # per client address / per account (the email in the body)
-        "login": env.get("THROTTLE_LOGIN", "").strip() or "20/min",
-        "login_account": env.get("THROTTLE_LOGIN_ACCOUNT", "").strip() or "10/min",
-        "signup": env.get("THROTTLE_SIGNUP", "").strip() or "10/hour",
-        "password_reset": env.get("THROTTLE_PASSWORD_RESET", "").strip() or "10/hour",
-        "password_reset_account": (
-            env.get("THROTTLE_PASSWORD_RESET_ACCOUNT", "").strip() or "3/hour"
-        ),
-        "verification": env.get("THROTTLE_VERIFICATION", "").strip() or "30/min",
-        "verification_resend": (
-            env.get("THROTTLE_VERIFICATION_RESEND", "").strip() or "10/hour"
-        ),
-        "verification_resend_account": (
-            env.get("THROTTLE_VERIFICATION_RESEND_ACCOUNT", "").strip() or "3/hour"
-        ),
-        # shipment creates per seller (each one mails the recipient)
-        "shipment_create": (
-            env.get("THROTTLE_SHIPMENT_CREATE", "").strip() or "120/min"
-        ),
-        # failed admin logins only, per client address / per account
-        "admin_login": env.get("THROTTLE_ADMIN_LOGIN", "").strip() or "30/hour",
-        "admin_login_account": (
-            env.get("THROTTLE_ADMIN_LOGIN_ACCOUNT", "").strip() or "10/hour"
-        ),
+# The API's libraries (DRF, simplejwt, drf-spectacular, drf-standardized-errors).
+REST_FRAMEWORK = api_settings.rest_framework(
+    # simplejwt's checks, the user read by a query compiled once.
+    authentication=["shipping.authentication.UserJWTAuthentication"],
+    # THROTTLE_<SCOPE> per client address, THROTTLE_<SCOPE>_ACCOUNT per account.
+    throttle_rates={
+        variable.name.removeprefix("THROTTLE_").lower(): read(variable)
+        for variable in Throttles.variables()
     },
-    "NUM_PROXIES": env_int(env, "REQUEST_LOG_TRUSTED_PROXIES", default=0, minimum=0),
-}
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": False,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": JWT_SECRET,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-    "USER_ID_FIELD": "id",
-    "USER_ID_CLAIM": "user_id",
-    # Tokens carry a hash of the password hash: a password reset or change
-    # revokes every access token at once, not 15 minutes later.
-    "CHECK_REVOKE_TOKEN": True,
-    "REVOKE_TOKEN_CLAIM": "hash_password",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "FastShip API",
-    "DESCRIPTION": (
-        "Shipping management: sellers ship, delivery partners carry, recipients "
-        "track and review. Authenticate with `Authorization: Bearer <access token>` "
-        "from `POST /api/v1/auth/token/`. Errors use one format: "
-        '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.'
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
-        for name in (
-            "ValidationErrorEnum",
-            "ClientErrorEnum",
-            "ServerErrorEnum",
-            *(
-                f"ErrorCode{code}Enum"
-                for code in (401, 403, 404, 405, 406, 415, 429, 500)
-            ),
-        )
-    },
-    "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "fastship.openapi.document_domain_errors",
-    ],
-}
-DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "fastship.api_errors.ExceptionHandler",
-    # 409 and 413 are documented by fastship.openapi.document_domain_errors.
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429"],
-}
+    num_proxies=TRUSTED_PROXIES,
+)
+SIMPLE_JWT = api_settings.simple_jwt(signing_key=JWT_SECRET)
+SPECTACULAR_SETTINGS = api_settings.SPECTACULAR_SETTINGS
+DRF_STANDARDIZED_ERRORS = api_settings.DRF_STANDARDIZED_ERRORS
 
 # --- email ----------------------------------------------------------------------
 
-DEFAULT_FROM_EMAIL = (
-    env.get("DEFAULT_FROM_EMAIL", "").strip() or "FastShip <no-reply@localhost>"
-)
-if env.get("MAILTRAP_USERNAME", "").strip():
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env.get("EMAIL_HOST", "").strip() or "sandbox.smtp.mailtrap.io"
-    EMAIL_PORT = env_int(env, "EMAIL_PORT", default=2525, minimum=1)
-    EMAIL_HOST_USER = env["MAILTRAP_USERNAME"].strip()
-    EMAIL_HOST_PASSWORD = require(
-        env, "MAILTRAP_PASSWORD", why="with MAILTRAP_USERNAME"
-    )
-    EMAIL_USE_TLS = env_bool(env, "EMAIL_USE_TLS", default=True)
-elif env.get("EMAIL_HOST", "").strip() or IS_PRODUCTION:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env.get("EMAIL_HOST", "").strip() or "localhost"
-    EMAIL_PORT = env_int(env, "EMAIL_PORT", default=587, minimum=1)
-    EMAIL_HOST_USER = env.get("EMAIL_HOST_USER", "")
-    EMAIL_HOST_PASSWORD = env.get("EMAIL_HOST_PASSWORD", "")
-    EMAIL_USE_TLS = env_bool(env, "EMAIL_USE_TLS", default=IS_PRODUCTION)
-elif FASTSHIP_ENV == "test":
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-else:
-    EMAIL_BACKEND = "fastship.mail.CompactConsoleBackend"  # readable, not MIME
+DEFAULT_FROM_EMAIL = read(Email.DEFAULT_FROM_EMAIL)
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, _PASSWORD, EMAIL_USE_TLS
+globals().update(email_settings(env, DJANGO_ENV))
 # An SMTP server that stops answering must not hold a worker forever.
-EMAIL_TIMEOUT = env_int(env, "EMAIL_TIMEOUT", default=10, minimum=1)
-# Seconds a mail may stay claimed ("sending") before it needs an operator:
-# past this, it may or may not have been sent, and is never sent again alone.
-NOTIFICATION_SEND_LEASE = env_int(
-    env, "NOTIFICATION_SEND_LEASE", default=300, minimum=EMAIL_TIMEOUT * 3
-)
-# Shipment mails to one address in an hour; beyond it they are held (the API
-# call still succeeds) until an operator releases them: a seller cannot make
-# FastShip mail one address without limit.
-NOTIFICATION_RECIPIENT_HOURLY_LIMIT = env_int(
-    env, "NOTIFICATION_RECIPIENT_HOURLY_LIMIT", default=20, minimum=1
-)
+EMAIL_TIMEOUT = read(Email.EMAIL_TIMEOUT)
+# Past this a claimed mail may or may not have been sent: it needs an operator.
+NOTIFICATION_SEND_LEASE = read(Email.NOTIFICATION_SEND_LEASE)
+if NOTIFICATION_SEND_LEASE < 3 * EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"NOTIFICATION_SEND_LEASE must be at least {3 * EMAIL_TIMEOUT}"
+        f" (3 x EMAIL_TIMEOUT), got {NOTIFICATION_SEND_LEASE}"
+    )
+NOTIFICATION_RECIPIENT_HOURLY_LIMIT = read(Email.NOTIFICATION_RECIPIENT_HOURLY_LIMIT)
 
-# --- health ---------------------------------------------------------------------
+# --- health and request logs: every variable of the group, as a setting ------------
 
-HEALTH_TOKEN = env.get("HEALTH_TOKEN", "").strip() or None
-# Readiness (/api/v1/health): the whole answer within HEALTH_DEADLINE seconds,
-# each check within HEALTH_CHECK_TIMEOUT, results reused for HEALTH_CACHE_TTL.
-HEALTH_DEADLINE = env_float(env, "HEALTH_DEADLINE", default=2.0, minimum=0.1)
-HEALTH_CHECK_TIMEOUT = env_float(env, "HEALTH_CHECK_TIMEOUT", default=1.0, minimum=0.05)
-HEALTH_CACHE_TTL = env_float(env, "HEALTH_CACHE_TTL", default=2.0, minimum=0.0)
-# A queue whose oldest job waited longer than this many seconds is a warning.
-HEALTH_QUEUE_MAX_AGE = env_float(
-    env, "HEALTH_QUEUE_MAX_AGE", default=300.0, minimum=1.0
-)
-
-# --- request logging ----------------------------------------------------------
-
-# Off: no records (request ids are still returned).
-REQUEST_LOG_ENABLED = env_bool(env, "REQUEST_LOG_ENABLED", default=True)
-# Records held in memory at most; beyond this a record is dropped and counted.
-REQUEST_LOG_BUFFER_SIZE = env_int(
-    env, "REQUEST_LOG_BUFFER_SIZE", default=10_000, minimum=1
-)
-# One RQ job per batch: this many records, or what came in REQUEST_LOG_FLUSH_INTERVAL s.
-REQUEST_LOG_BATCH_SIZE = env_int(env, "REQUEST_LOG_BATCH_SIZE", default=200, minimum=1)
-REQUEST_LOG_FLUSH_INTERVAL = env_float(
-    env, "REQUEST_LOG_FLUSH_INTERVAL", default=1.0, minimum=0.01
-)
-# Connect and reply timeout of the shipper's own Redis client (no retries).
-REQUEST_LOG_ENQUEUE_TIMEOUT = env_float(
-    env, "REQUEST_LOG_ENQUEUE_TIMEOUT", default=0.2, minimum=0.01
-)
-# Failures in a row that open the breaker, and seconds it stays open.
-REQUEST_LOG_BREAKER_THRESHOLD = env_int(
-    env, "REQUEST_LOG_BREAKER_THRESHOLD", default=3, minimum=1
-)
-REQUEST_LOG_BREAKER_RESET_SECONDS = env_float(
-    env, "REQUEST_LOG_BREAKER_RESET_SECONDS", default=30.0, minimum=0.1
-)
-# Longest wait at process exit to ship what is buffered (the rest goes to stdout).
-REQUEST_LOG_EXIT_FLUSH_SECONDS = env_float(
-    env, "REQUEST_LOG_EXIT_FLUSH_SECONDS", default=2.0, minimum=0.0
-)
-# Seconds an enqueued batch may wait for the worker to confirm it stored it;
-# then it is written to the stdout fallback as well (never lost, maybe twice).
-REQUEST_LOG_CONFIRM_SECONDS = env_float(
-    env, "REQUEST_LOG_CONFIRM_SECONDS", default=120.0, minimum=1.0
-)
-# Share of 2xx/3xx responses kept (0..1); 4xx, 5xx and slow requests always are.
-REQUEST_LOG_SAMPLE_RATE = env_float(
-    env, "REQUEST_LOG_SAMPLE_RATE", default=1.0, minimum=0.0
-)
-REQUEST_LOG_SLOW_MS = env_float(env, "REQUEST_LOG_SLOW_MS", default=1000.0, minimum=0.0)
-# Proxies in front that append to X-Forwarded-For (0: use the socket peer).
-REQUEST_LOG_TRUSTED_PROXIES = env_int(
-    env, "REQUEST_LOG_TRUSTED_PROXIES", default=0, minimum=0
-)
-# Stored records older than this many days are pruned.
-REQUEST_LOG_RETENTION_DAYS = env_int(
-    env, "REQUEST_LOG_RETENTION_DAYS", default=30, minimum=1
-)
-# Readiness warns when a record was dropped within this many seconds.
-REQUEST_LOG_DROP_WARN_SECONDS = env_float(
-    env, "REQUEST_LOG_DROP_WARN_SECONDS", default=300.0, minimum=1.0
-)
+HEALTH_TOKEN = read(Health.HEALTH_TOKEN) or None
+HEALTH_DEADLINE = read(Health.HEALTH_DEADLINE)
+HEALTH_CHECK_TIMEOUT = read(Health.HEALTH_CHECK_TIMEOUT)
+HEALTH_CACHE_TTL = read(Health.HEALTH_CACHE_TTL)
+HEALTH_QUEUE_MAX_AGE = read(Health.HEALTH_QUEUE_MAX_AGE)
+REQUEST_LOG_ENABLED = read(RequestLog.REQUEST_LOG_ENABLED)
+REQUEST_LOG_BUFFER_SIZE = read(RequestLog.REQUEST_LOG_BUFFER_SIZE)
+REQUEST_LOG_BATCH_SIZE = read(RequestLog.REQUEST_LOG_BATCH_SIZE)
+REQUEST_LOG_FLUSH_INTERVAL = read(RequestLog.REQUEST_LOG_FLUSH_INTERVAL)
+REQUEST_LOG_ENQUEUE_TIMEOUT = read(RequestLog.REQUEST_LOG_ENQUEUE_TIMEOUT)
+REQUEST_LOG_BREAKER_THRESHOLD = read(RequestLog.REQUEST_LOG_BREAKER_THRESHOLD)
+REQUEST_LOG_BREAKER_RESET_SECONDS = read(RequestLog.REQUEST_LOG_BREAKER_RESET_SECONDS)
+REQUEST_LOG_EXIT_FLUSH_SECONDS = read(RequestLog.REQUEST_LOG_EXIT_FLUSH_SECONDS)
+REQUEST_LOG_CONFIRM_SECONDS = read(RequestLog.REQUEST_LOG_CONFIRM_SECONDS)
+REQUEST_LOG_SAMPLE_RATE = read(RequestLog.REQUEST_LOG_SAMPLE_RATE)
+REQUEST_LOG_SLOW_MS = read(RequestLog.REQUEST_LOG_SLOW_MS)
+REQUEST_LOG_RETENTION_DAYS = read(RequestLog.REQUEST_LOG_RETENTION_DAYS)
+REQUEST_LOG_DROP_WARN_SECONDS = read(RequestLog.REQUEST_LOG_DROP_WARN_SECONDS)
 
 # --- internationalisation and static files ---------------------------------------
 
@@ -458,9 +260,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 # The image installs the code as a package: its static files live in /app.
-STATIC_ROOT = Path(
-    env.get("DJANGO_STATIC_ROOT", "").strip() or BASE_DIR / "staticfiles"
-)
+STATIC_ROOT = Path(read(Environment.DJANGO_STATIC_ROOT) or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -472,30 +272,23 @@ STORAGES = {
     },
 }
 # Bodies above this are refused before a view reads them.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
-    env, "DJANGO_MAX_BODY_BYTES", default=1_048_576, minimum=1024
-)
+DATA_UPLOAD_MAX_MEMORY_SIZE = read(Environment.DJANGO_MAX_BODY_BYTES)
 
 # --- logging --------------------------------------------------------------------
 
-LOG_LEVEL = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
-LOG_JSON = env_bool(env, "LOG_JSON", default=IS_PRODUCTION)
+LOG_LEVEL = read(Logging.LOG_LEVEL)
+LOG_JSON = read(Logging.LOG_JSON)
 LOGGING = logging_config(json_lines=LOG_JSON, level=LOG_LEVEL)
 
 # --- security (production) ------------------------------------------------------
 
 # The ALB terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool(env, "DJANGO_SECURE_SSL_REDIRECT", default=IS_PRODUCTION)
+SECURE_SSL_REDIRECT = read(Environment.DJANGO_SECURE_SSL_REDIRECT)
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
-SECURE_HSTS_SECONDS = env_int(
-    env,
-    "DJANGO_SECURE_HSTS_SECONDS",
-    default=31_536_000 if IS_PRODUCTION else 0,
-    minimum=0,
-)
+SECURE_HSTS_SECONDS = read(Environment.DJANGO_SECURE_HSTS_SECONDS)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True

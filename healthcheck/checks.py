@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from functools import cache
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from redis import Redis
 
+from fastship.process_local import ProcessLocal
 from fastship.redis import QUEUE_NAMES, fail_fast_client
 from healthcheck.readiness import (
     CheckError,
@@ -76,15 +76,15 @@ class MigrationsCheck(ReadinessCheck):
         return CheckResult("pass", 0, "unapplied migrations")
 
 
-@cache
-def health_redis_client() -> Redis:
-    """Return this process's Redis client for checks: short timeouts, no retry."""
-    return fail_fast_client(0.5)
+# This process's Redis client for checks: short timeouts, no retry.
+health_redis_client: ProcessLocal[Redis] = ProcessLocal(
+    lambda: fail_fast_client(0.5), close=Redis.close
+)
 
 
 def _redis_not_configured() -> CheckResult:
     # Development runs jobs inline on purpose; production without Redis is wrong.
-    status: Status = "warn" if settings.FASTSHIP_ENV == "production" else "pass"
+    status: Status = "warn" if settings.DJANGO_ENV == "production" else "pass"
     return CheckResult(status, None, None, "not configured: jobs run inline")
 
 
@@ -99,7 +99,7 @@ class RedisCheck(ReadinessCheck):
         if settings.FASTSHIP_REDIS is None:
             return _redis_not_configured()
         started = time.perf_counter()
-        health_redis_client().ping()
+        health_redis_client.get().ping()
         return CheckResult("pass", elapsed_ms(started), "ms")
 
 
@@ -115,7 +115,7 @@ class QueuesCheck(ReadinessCheck):
             return _redis_not_configured()
         from rq import Queue, Worker
 
-        client = health_redis_client()
+        client = health_redis_client.get()
         now = datetime.now(tz=UTC)
         queues: dict[str, dict[str, float | int | None]] = {}
         problems: list[str] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
@@ -47,9 +46,6 @@ def asgi_application_puts_probe_in_front(
     path = getattr(settings, "ASGI_APPLICATION", None)
     if not path:
         return [Error("ASGI_APPLICATION is not set.", id="healthcheck.E002")]
-    # Importing the entry point sets FASTSHIP_ASGI for itself; this process is
-    # not serving ASGI, so leave its environment as it was.
-    before = os.environ.get("FASTSHIP_ASGI")
     try:
         application = import_string(path)
     except ImportError as error:
@@ -59,9 +55,6 @@ def asgi_application_puts_probe_in_front(
                 id="healthcheck.E002",
             )
         ]
-    finally:
-        if before is None:
-            os.environ.pop("FASTSHIP_ASGI", None)
     if isinstance(application, ProbeASGIMiddleware):
         return []
     return [

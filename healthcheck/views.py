@@ -6,11 +6,11 @@ import asyncio
 import hmac
 import json
 import logging
-import threading
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from fastship.process_local import ProcessLocal
 from healthcheck.checks import health_redis_client
 from healthcheck.probe import (
     ALLOW,
@@ -22,30 +22,24 @@ from healthcheck.readiness import Readiness, registered_checks
 
 logger = logging.getLogger(__name__)
 
-_readiness_lock = threading.Lock()
-_readiness: list[Readiness] = []
+
+def _build_readiness() -> Readiness:
+    return Readiness(
+        registered_checks(settings.HEALTH_CHECK_TIMEOUT),
+        deadline=settings.HEALTH_DEADLINE,
+        ttl=settings.HEALTH_CACHE_TTL,
+    )
 
 
-def get_readiness() -> Readiness:
-    """Return this process's readiness runner, built on first use."""
-    if not _readiness:
-        with _readiness_lock:
-            if not _readiness:
-                _readiness.append(
-                    Readiness(
-                        registered_checks(settings.HEALTH_CHECK_TIMEOUT),
-                        deadline=settings.HEALTH_DEADLINE,
-                        ttl=settings.HEALTH_CACHE_TTL,
-                    )
-                )
-    return _readiness[0]
+_readiness = ProcessLocal(_build_readiness)
+# This process's readiness runner, built on first use.
+get_readiness = _readiness.get
 
 
 def reset_readiness() -> None:
     """Forget the runner and its cached report (tests that change settings)."""
-    with _readiness_lock:
-        _readiness.clear()
-    health_redis_client.cache_clear()
+    _readiness.reset()
+    health_redis_client.reset()
 
 
 async def caller_may_see_details(request: HttpRequest) -> bool:

@@ -235,7 +235,9 @@ def gunicorn_argv(
     argv = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
     argv += ["--workers", str(workers), "--graceful-timeout", "5", "--timeout", "60"]
     if asgi:
+        # As docker/entrypoint.sh serves the API: request threads share the pool.
         argv += ["--worker-class", "uvicorn_worker.UvicornWorker"]
+        argv += ["--env", f"DATABASE_POOL={os.environ.get('DATABASE_POOL', '1')}"]
     return argv
 
 

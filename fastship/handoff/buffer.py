@@ -1,22 +1,4 @@
-"""One hand-off from a request to Redis, for every kind of background work.
-
-The caller only appends to a bounded in-process buffer (a full buffer drops
-the item and counts it). One daemon thread per process takes batches (by size
-or time, whichever first) and gives each to a sender: an RQ enqueue through a
-Redis client of its own with short timeouts and no retries. After repeated
-failures a circuit breaker opens for a while; batches that fail, or meet an
-open breaker, go to a fallback and are counted. A fork starts afresh.
-
-A sender may return a receipt: the batch then counts as pending until a
-confirmer reports it stored. A batch whose job vanished (Redis restarted
-empty) is sent again; one that failed for good, or is unconfirmed after
-``confirm_seconds``, goes to the fallback. The counters always add up:
-``buffered = stored + dropped + fallback_written + pending``.
-
-Used by the request-log shipper (batches of records, stdout fallback, confirmed
-stores) and by the notification hand-over (one job at a time; the fallback is a
-warning, as the outbox relay sends the mail later).
-"""
+"""The bounded buffer and its thread (see the package's docstring)."""
 
 from __future__ import annotations
 
@@ -25,45 +7,20 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from fastship.breaker import CircuitBreaker
+from fastship.handoff.types import (
+    MAX_RESENDS,
+    STATS,
+    Confirmer,
+    HandoffConfig,
+    InFlight,
+    Record,
+    Sender,
+)
 
 logger = logging.getLogger(__name__)
-
-Record = Any  # one item: a request-log record, a job to enqueue
-# A sender stores a batch (returns None) or hands it on (returns a receipt that
-# a confirmer later reports on).
-Sender = Callable[[list[Record]], "str | None"]
-# Receipts → "stored", "failed", "missing" or "waiting".
-Confirmer = Callable[[list[str]], dict[str, str]]
-MAX_RESENDS = 3
-
-
-@dataclass
-class InFlight:
-    """A batch handed on and not yet confirmed stored."""
-
-    batch: list[Record]
-    sent_at: float
-    resends: int = 0
-
-
-@dataclass(frozen=True)
-class HandoffConfig:
-    """Bounds of one hand-off: buffer, batches, breaker, exit and confirmation."""
-
-    buffer_size: int = 10_000
-    batch_size: int = 200
-    flush_interval: float = 1.0
-    enqueue_timeout: float = 0.2
-    breaker_threshold: int = 3
-    breaker_reset_seconds: float = 30.0
-    exit_flush_seconds: float = 2.0
-    confirm_interval: float = 1.0
-    confirm_seconds: float = 120.0
-    report_interval: float = 10.0
 
 
 class BackgroundHandoff:
@@ -332,22 +289,12 @@ class BackgroundHandoff:
     def stats(self) -> dict[str, Any]:
         """Return a consistent snapshot of the counters and the breaker state."""
         with self._cond:
-            return {
-                "buffered": self.buffered,
-                "stored": self.stored,
-                "dropped": self.dropped,
-                "fallbackWritten": self.fallback_written,
-                "pending": self.pending,
+            drop = self.last_drop_at
+            return {key: getattr(self, attribute) for key, attribute in STATS} | {
                 "inFlightBatches": len(self._in_flight),
-                "batchesResent": self.resent_batches,
-                "batchesShipped": self.batches_shipped,
-                "batchesFailed": self.batches_failed,
                 "breaker": self.breaker.state,
                 "breakerOpenedTimes": self.breaker.times_opened,
-                "lastError": self.last_error,
                 "secondsSinceLastDrop": (
-                    None
-                    if self.last_drop_at is None
-                    else round(self._clock() - self.last_drop_at, 1)
+                    None if drop is None else round(self._clock() - drop, 1)
                 ),
             }

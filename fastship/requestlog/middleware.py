@@ -33,7 +33,7 @@ class RequestLogMiddleware:
         self.enabled = settings.REQUEST_LOG_ENABLED
         self.sample_rate = settings.REQUEST_LOG_SAMPLE_RATE
         self.slow_ms = settings.REQUEST_LOG_SLOW_MS
-        self.trusted_proxies = settings.REQUEST_LOG_TRUSTED_PROXIES
+        self.trusted_proxies = settings.TRUSTED_PROXIES
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)

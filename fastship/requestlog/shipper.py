@@ -14,11 +14,11 @@ import atexit
 import json
 import logging
 import os
-import threading
 from typing import Any
 
 from fastship import metrics
 from fastship.handoff import BackgroundHandoff, Confirmer, HandoffConfig, Sender
+from fastship.process_local import ProcessLocal
 from fastship.redis import fail_fast_client
 
 logger = logging.getLogger(__name__)
@@ -120,10 +120,6 @@ def inline_sender(batch: list[Record]) -> str | None:
     return None
 
 
-_lock = threading.Lock()
-_shipper: list[BackgroundHandoff] = []
-
-
 def config_from_settings() -> HandoffConfig:
     from django.conf import settings
 
@@ -139,51 +135,41 @@ def config_from_settings() -> HandoffConfig:
     )
 
 
-def get_shipper() -> BackgroundHandoff:
-    """Return this process's shipper, built from settings on first use."""
-    if _shipper:
-        return _shipper[0]
+def _build_shipper() -> BackgroundHandoff:
     from django.conf import settings
 
-    with _lock:
-        if not _shipper:
-            config = config_from_settings()
-            send: Sender
-            confirm: Confirmer | None
-            if settings.FASTSHIP_REDIS is None:
-                send, confirm = inline_sender, None
-            else:
-                send, confirm = rq_sender(config.enqueue_timeout)
-            shipper = BackgroundHandoff(
-                config,
-                send=send,
-                confirm=confirm,
-                fallback=write_fallback,
-                name="request-log-shipper",
-                report_losses=report_losses,
-            )
-            _shipper.append(shipper)
-            atexit.register(flush_shipper)
-    return _shipper[0]
+    config = config_from_settings()
+    send: Sender
+    confirm: Confirmer | None
+    if settings.FASTSHIP_REDIS is None:
+        send, confirm = inline_sender, None
+    else:
+        send, confirm = rq_sender(config.enqueue_timeout)
+    atexit.register(flush_shipper)
+    return BackgroundHandoff(
+        config,
+        send=send,
+        confirm=confirm,
+        fallback=write_fallback,
+        name="request-log-shipper",
+        report_losses=report_losses,
+    )
+
+
+# In a forked child the parent ships what it buffered; the child starts afresh.
+_shipper = ProcessLocal(
+    _build_shipper,
+    close=lambda shipper: shipper.flush(1.0),
+    after_fork=BackgroundHandoff.reset_after_fork,
+)
+# This process's shipper, built from settings on first use.
+get_shipper = _shipper.get
+# Flush and forget the shipper (tests that change settings).
+reset_shipper = _shipper.reset
 
 
 def flush_shipper(timeout: float | None = None) -> None:
     """Flush this process's shipper if it exists (atexit, gunicorn worker_exit)."""
-    if _shipper:
-        _shipper[0].flush(timeout)
-
-
-def reset_shipper() -> None:
-    """Flush and forget the shipper (tests that change settings)."""
-    with _lock:
-        shipper = _shipper.pop() if _shipper else None
+    shipper = _shipper.peek()
     if shipper is not None:
-        shipper.flush(1.0)
-
-
-def _after_fork_in_child() -> None:
-    if _shipper:
-        _shipper[0].reset_after_fork()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+        shipper.flush(timeout)

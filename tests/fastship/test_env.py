@@ -1,4 +1,4 @@
-"""Configuration parsing: database, Redis and typed values from the environment."""
+"""Configuration parsing: the database and Redis from the environment."""
 
 from __future__ import annotations
 
@@ -7,14 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from fastship.env import (
-    DatabaseTimeouts,
-    database_config,
-    env_bool,
-    env_int,
-    env_list,
-    redis_config,
-)
+from fastship.env import DatabaseTimeouts, database_config, redis_config
 
 SQLITE = Path("/tmp/fastship-test.sqlite3")
 TIMEOUTS = DatabaseTimeouts(connect_seconds=4, statement_ms=3000)
@@ -184,26 +177,3 @@ class TestRedisConfig:
         assert "s3cr3t-pw" not in repr(config)
         assert config is not None
         assert "s3cr3t-pw" not in config.safe_url
-
-
-class TestTypedValues:
-    def test_bool(self):
-        """Booleans accept the usual words and refuse anything else."""
-        assert env_bool({"X": "yes"}, "X", default=False) is True
-        assert env_bool({"X": "0"}, "X", default=True) is False
-        assert env_bool({}, "X", default=True) is True
-        with pytest.raises(ImproperlyConfigured, match="X must be a boolean"):
-            env_bool({"X": "maybe"}, "X", default=False)
-
-    def test_int_with_minimum(self):
-        """Integers are parsed and bounded, naming the variable on error."""
-        assert env_int({"N": "5"}, "N", default=1, minimum=1) == 5
-        with pytest.raises(ImproperlyConfigured, match="N must be at least 1"):
-            env_int({"N": "0"}, "N", default=1, minimum=1)
-        with pytest.raises(ImproperlyConfigured, match="N must be an integer"):
-            env_int({"N": "five"}, "N", default=1)
-
-    def test_list(self):
-        """Comma lists drop blanks and spaces."""
-        assert env_list({"L": " a.com, ,b.com "}, "L", default=[]) == ["a.com", "b.com"]
-        assert env_list({}, "L", default=["x"]) == ["x"]

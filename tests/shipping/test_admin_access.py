@@ -87,7 +87,7 @@ def test_operator_pages_only_from_allowed_networks(
 ):
     """ADMIN_ALLOWED_NETWORKS closes /admin/ and /django-rq/ to other addresses."""
     settings.ADMIN_ALLOWED_NETWORKS = [ipaddress.ip_network("10.0.0.0/16")]
-    settings.REQUEST_LOG_TRUSTED_PROXIES = 1 if forwarded else 0
+    settings.TRUSTED_PROXIES = 1 if forwarded else 0
     client = Client(REMOTE_ADDR=remote)
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     response = client.get(path, **headers)

@@ -26,7 +26,7 @@ class Command(BaseCommand):
     help = "Create demo accounts and shipments for local development; print the logins."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.FASTSHIP_ENV == "production":
+        if settings.DJANGO_ENV == "production":
             raise CommandError(
                 "demo_data creates known passwords: never in production."
             )

@@ -1,0 +1,81 @@
+"""The API libraries' settings that no variable changes (DRF, simplejwt, schema).
+
+``fastship/settings.py`` adds what comes from the environment.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+
+def rest_framework(
+    *, authentication: list[str], throttle_rates: dict[str, str], num_proxies: int
+) -> dict[str, Any]:
+    return {
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["fastship.api_parsers.LimitedJSONParser"],
+        "DEFAULT_AUTHENTICATION_CLASSES": authentication,
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "DEFAULT_SCHEMA_CLASS": "fastship.openapi.AutoSchema",
+        "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
+        "DEFAULT_THROTTLE_RATES": throttle_rates,
+        "NUM_PROXIES": num_proxies,
+    }
+
+
+def simple_jwt(*, signing_key: str) -> dict[str, Any]:
+    return {
+        "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+        "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+        "ROTATE_REFRESH_TOKENS": True,
+        "BLACKLIST_AFTER_ROTATION": True,
+        "UPDATE_LAST_LOGIN": False,
+        "ALGORITHM": "HS256",
+        "SIGNING_KEY": signing_key,
+        "AUTH_HEADER_TYPES": ("Bearer",),
+        "USER_ID_FIELD": "id",
+        "USER_ID_CLAIM": "user_id",
+        # Tokens carry a hash of the password hash: a password reset or change
+        # revokes every access token at once, not 15 minutes later.
+        "CHECK_REVOKE_TOKEN": True,
+        "REVOKE_TOKEN_CLAIM": "hash_password",
+    }
+
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FastShip API",
+    "DESCRIPTION": (
+        "Shipping management: sellers ship, delivery partners carry, recipients "
+        "track and review. Authenticate with `Authorization: Bearer <access token>` "
+        "from `POST /api/v1/auth/token/`. Errors use one format: "
+        '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
+        for name in (
+            "ValidationErrorEnum",
+            "ClientErrorEnum",
+            "ServerErrorEnum",
+            *(
+                f"ErrorCode{code}Enum"
+                for code in (401, 403, 404, 405, 406, 415, 429, 500)
+            ),
+        )
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "fastship.openapi.document_domain_errors",
+    ],
+}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_HANDLER_CLASS": "fastship.api_errors.ExceptionHandler",
+    # 409 and 413 are documented by fastship.openapi.document_domain_errors.
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429"],
+}

@@ -1,0 +1,21 @@
+"""The test suite's settings: the product's own, plus what only tests want.
+
+pytest (``pyproject.toml``) and the servers the tests start (they inherit
+``DJANGO_SETTINGS_MODULE``) load this module. pytest-django reads settings
+before any conftest runs, so these choices cannot live in ``conftest.py``.
+"""
+
+import os
+
+from django.conf import global_settings
+
+os.environ.setdefault("DJANGO_ENV", "test")
+
+from fastship.settings import *  # noqa: F403
+
+# Hashing speed is irrelevant to what the tests prove; the product's hashers
+# stay listed, so accounts a product-settings subprocess made still log in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    *global_settings.PASSWORD_HASHERS,
+]
