@@ -25,7 +25,7 @@ from shipping.apis.outputs import (
 from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
 from shipping.services import shipments
-from shipping.services.idempotency import idempotent_create, request_fingerprint
+from shipping.services.idempotency import idempotency_once, request_fingerprint
 from shipping.throttles import ShipmentCreateThrottle
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -139,13 +139,9 @@ class ShipmentCollectionApi(APIView):
         data.is_valid(raise_exception=True)
         seller = _seller_of(request)
         fields = {**data.validated_data, "tags": data.validated_data.get("tags", [])}
-
-        def create() -> Shipment:
-            return shipments.shipment_create(seller=seller, **fields)
-
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            shipment = create()
+            shipment = shipments.shipment_create(seller=seller, **fields)
             return Response(
                 ShipmentOutputSerializer(shipment).data, status=status.HTTP_201_CREATED
             )
@@ -154,14 +150,14 @@ class ShipmentCollectionApi(APIView):
                 {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters."]},
                 code="invalid",
             )
-        answer_status, body = idempotent_create(
-            seller=seller,
-            key=key,
-            fingerprint=request_fingerprint(request.data),
-            create=create,
-            render=lambda shipment: dict(ShipmentOutputSerializer(shipment).data),
-        )
-        return Response(body, status=answer_status)
+        fingerprint = request_fingerprint(request.data)
+        with idempotency_once(
+            seller=seller, key=key, fingerprint=fingerprint
+        ) as answer:
+            if not answer.replayed:
+                shipment = shipments.shipment_create(seller=seller, **fields)
+                answer.record(201, dict(ShipmentOutputSerializer(shipment).data))
+        return Response(answer.body, status=answer.status)
 
 
 class ShipmentDetailApi(APIView):

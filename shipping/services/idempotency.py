@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,7 +17,6 @@ from shipping.exceptions import IdempotencyKeyReused
 from shipping.models import IdempotencyRecord, Seller
 
 KEEP = timedelta(hours=24)
-T = TypeVar("T")
 
 
 def request_fingerprint(data: Any) -> str:
@@ -24,17 +25,23 @@ def request_fingerprint(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def idempotent_create(
-    *,
-    seller: Seller,
-    key: str,
-    fingerprint: str,
-    create: Callable[[], T],
-    render: Callable[[T], dict[str, Any]],
-    status: int = 201,
-) -> tuple[int, dict[str, Any]]:
-    """Run ``create`` once per (seller, key); return (status, body) to answer with.
+@dataclass
+class Answer:
+    """What a create answers: filled by the caller, or replayed from the first time."""
 
+    status: int = 0
+    body: dict[str, Any] | None = None
+    replayed: bool = False
+
+    def record(self, status: int, body: dict[str, Any]) -> None:
+        self.status, self.body = status, body
+
+
+@contextmanager
+def idempotency_once(*, seller: Seller, key: str, fingerprint: str) -> Iterator[Answer]:
+    """Run the ``with`` body once per (seller, key); else replay the first answer.
+
+    The body creates (unless ``answer.replayed``) and calls ``answer.record``.
     The key's row is inserted in the same transaction as the creation. A
     concurrent repeat blocks on that insert until the first commits, then
     replays its stored answer; if the first fails, its row is rolled back and
@@ -43,20 +50,24 @@ def idempotent_create(
     IdempotencyRecord.objects.filter(
         seller=seller, key=key, created_at__lt=timezone.now() - KEEP
     ).delete()
-    try:
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                seller=seller, key=key, request_hash=fingerprint
-            )
-            body = render(create())
-            record.response_status = status
-            record.response_body = body
-            record.save(update_fields=["response_status", "response_body"])
-            return status, body
-    except IntegrityError:
-        existing = IdempotencyRecord.objects.filter(seller=seller, key=key).first()
-        if existing is None or existing.response_body is None:
-            raise
-    if existing.request_hash != fingerprint:
-        raise IdempotencyKeyReused(attr="Idempotency-Key")
-    return existing.response_status or status, existing.response_body
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    seller=seller, key=key, request_hash=fingerprint
+                )
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(seller=seller, key=key).first()
+            if existing is None or existing.response_body is None:
+                raise
+            if existing.request_hash != fingerprint:
+                raise IdempotencyKeyReused(attr="Idempotency-Key") from None
+            yield Answer(existing.response_status or 201, existing.response_body, True)
+            return
+        answer = Answer()
+        yield answer
+        if answer.body is None:
+            raise RuntimeError("idempotency_once: the body recorded no answer")
+        record.response_status = answer.status
+        record.response_body = answer.body
+        record.save(update_fields=["response_status", "response_body"])

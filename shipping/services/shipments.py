@@ -10,12 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from shipping.exceptions import (
-    DomainError,
-    InvalidTransition,
-    NotFound,
-    UnknownTag,
-)
+from shipping.exceptions import DomainError, InvalidTransition, NotFound, UnknownTag
 from shipping.models import (
     DeliveryPartner,
     DeliveryVerification,
