@@ -43,7 +43,11 @@ def simple_jwt(*, signing_key: str) -> dict[str, Any]:
     }
 
 
-SPECTACULAR_SETTINGS = {
+_HOOKS = [
+    "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+    "fastship.openapi.document_domain_errors",
+]
+_SPECTACULAR = {
     "TITLE": "FastShip API",
     "DESCRIPTION": (
         "Shipping management: sellers ship, delivery partners carry, recipients "
@@ -69,13 +73,16 @@ SPECTACULAR_SETTINGS = {
             ),
         )
     },
-    "POSTPROCESSING_HOOKS": [
-        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "fastship.openapi.document_domain_errors",
-    ],
+    "POSTPROCESSING_HOOKS": _HOOKS,
 }
 DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "fastship.api_errors.ExceptionHandler",
     # 409 and 413 are documented by fastship.openapi.document_domain_errors.
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429"],
 }
+
+
+def spectacular(*, extra_hooks: list[str]) -> dict[str, Any]:
+    """drf-spectacular's settings, with the domain's schema hooks after ours."""
+    hooks = [*_HOOKS, *extra_hooks]
+    return {**_SPECTACULAR, "POSTPROCESSING_HOOKS": hooks}

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from fastship.config.features import Email
 from fastship.config.runtime import Database, Redis
+from fastship.redis import RedisTimeouts
 
 # --- database -------------------------------------------------------------------
 
@@ -25,12 +26,22 @@ from fastship.config.runtime import Database, Redis
 class DatabaseTimeouts:
     """Bounds every database connection gets, whatever the URL says."""
 
-    connect_seconds: int = 5
-    statement_ms: int = 5000
-    pool: bool = False
+    connect_seconds: int = Database.DATABASE_CONNECT_TIMEOUT.default
+    statement_ms: int = Database.DATABASE_STATEMENT_TIMEOUT_MS.default
+    pool: bool = Database.DATABASE_POOL.default
     pool_min_size: int = 1
-    pool_max_size: int = 10
-    pool_timeout_seconds: float = 0.8
+    pool_max_size: int = Database.DATABASE_POOL_MAX_SIZE.default
+    pool_timeout_seconds: float = Database.DATABASE_POOL_TIMEOUT.default
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> DatabaseTimeouts:
+        return cls(
+            connect_seconds=Database.DATABASE_CONNECT_TIMEOUT.read(environ),
+            statement_ms=Database.DATABASE_STATEMENT_TIMEOUT_MS.read(environ),
+            pool=Database.DATABASE_POOL.read(environ),
+            pool_max_size=Database.DATABASE_POOL_MAX_SIZE.read(environ),
+            pool_timeout_seconds=Database.DATABASE_POOL_TIMEOUT.read(environ),
+        )
 
 
 def database_config(
@@ -107,6 +118,19 @@ def _postgres_options(
         )
     options["options"] = libpq_options
     return options
+
+
+def redis_timeouts(environ: Mapping[str, str]) -> tuple[RedisTimeouts, RedisTimeouts]:
+    """(every client's bounds, the throttles' client's: short, no retries)."""
+    throttle = Redis.THROTTLE_REDIS_TIMEOUT.read(environ)
+    return (
+        RedisTimeouts(
+            connect_seconds=Redis.REDIS_CONNECT_TIMEOUT.read(environ),
+            socket_seconds=Redis.REDIS_SOCKET_TIMEOUT.read(environ),
+            retries=Redis.REDIS_RETRIES.read(environ),
+        ),
+        RedisTimeouts(connect_seconds=throttle, socket_seconds=throttle, retries=0),
+    )
 
 
 # --- email ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import django_rq
@@ -59,6 +60,23 @@ def enqueue(
     if request_id:
         options["meta"] = {**options.get("meta", {}), "request_id": request_id}
     return get_queue(queue_name).enqueue(func, args=args, kwargs=kwargs, **options)
+
+
+def enqueue_in(
+    delay: timedelta,
+    queue_name: str,
+    func: Callable[..., Any],
+    *args: Any,
+    job_options: dict[str, Any] | None = None,
+) -> Job | None:
+    """Enqueue ``func(*args)`` to run after ``delay`` (RQ's scheduler, in the worker).
+
+    Without Redis nothing is scheduled: work that must happen later is found
+    by its periodic relay.
+    """
+    if jobs_run_inline():
+        return None
+    return get_queue(queue_name).enqueue_in(delay, func, *args, **(job_options or {}))
 
 
 class RequestBoundJob(Job):

@@ -16,16 +16,24 @@ from django.core.exceptions import ImproperlyConfigured
 
 from fastship import api_settings
 from fastship.config import Variable
-from fastship.config.features import Email, Health, Metrics, RequestLog, Throttles
+from fastship.config.features import (
+    Email,
+    Health,
+    Metrics,
+    RequestLog,
+    Throttles,
+    Webhooks,
+)
 from fastship.config.runtime import Database, Environment, Logging, Redis
 from fastship.env import (
     DatabaseTimeouts,
     database_config,
     email_settings,
     redis_config,
+    redis_timeouts,
 )
 from fastship.logs import logging_config
-from fastship.redis import QUEUE_NAMES, RedisTimeouts, cache_config, rq_queue_config
+from fastship.redis import QUEUE_NAMES, cache_config, rq_queue_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -125,13 +133,7 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------
 
-DATABASE_TIMEOUTS = DatabaseTimeouts(
-    connect_seconds=read(Database.DATABASE_CONNECT_TIMEOUT),
-    statement_ms=read(Database.DATABASE_STATEMENT_TIMEOUT_MS),
-    pool=read(Database.DATABASE_POOL),
-    pool_max_size=read(Database.DATABASE_POOL_MAX_SIZE),
-    pool_timeout_seconds=read(Database.DATABASE_POOL_TIMEOUT),
-)
+DATABASE_TIMEOUTS = DatabaseTimeouts.from_environ(env)
 # Threads that serve requests under ASGI (fastship/asgi_handler.py).
 REQUEST_THREADS = read(Database.REQUEST_THREADS) or DATABASE_TIMEOUTS.pool_max_size
 DATABASES = {
@@ -144,17 +146,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- redis, queues and cache ----------------------------------------------------
 
 FASTSHIP_REDIS = redis_config(env)
-FASTSHIP_REDIS_TIMEOUTS = RedisTimeouts(
-    connect_seconds=read(Redis.REDIS_CONNECT_TIMEOUT),
-    socket_seconds=read(Redis.REDIS_SOCKET_TIMEOUT),
-    retries=read(Redis.REDIS_RETRIES),
-)
 # The throttles' client: a hung Redis may cost a login 0.2 s, never seconds.
-THROTTLE_REDIS_TIMEOUTS = RedisTimeouts(
-    connect_seconds=read(Redis.THROTTLE_REDIS_TIMEOUT),
-    socket_seconds=read(Redis.THROTTLE_REDIS_TIMEOUT),
-    retries=0,
-)
+FASTSHIP_REDIS_TIMEOUTS, THROTTLE_REDIS_TIMEOUTS = redis_timeouts(env)
 RQ_JOB_TIMEOUT = read(Redis.RQ_JOB_TIMEOUT)
 RQ_QUEUES = {
     name: rq_queue_config(
@@ -167,6 +160,7 @@ RQ_QUEUES = {
 RQ = {"COMMIT_MODE": "auto", "JOB_CLASS": "fastship.jobs.RequestBoundJob"}
 RQ_SHOW_ADMIN_LINK = FASTSHIP_REDIS is not None  # the dashboard needs a Redis
 NOTIFICATION_RELAY_EVERY = read(Email.NOTIFICATION_RELAY_EVERY)
+WEBHOOK_RELAY_EVERY = read(Webhooks.WEBHOOK_RELAY_EVERY)
 CLOUDWATCH_METRICS_NAMESPACE = read(Metrics.CLOUDWATCH_METRICS_NAMESPACE)
 # Run by the worker (fastship/worker.py) every `every_seconds`, whatever became
 # of the last run, of the worker or of Redis's contents.
@@ -181,6 +175,7 @@ FASTSHIP_PERIODIC_JOBS = [
         ),
         ("requestlog-prune", "fastship.requestlog.jobs.prune_request_logs_job", DAY),
         ("expired-tokens-flush", "shipping.jobs.flush_expired_tokens_job", DAY),
+        ("webhooks-relay", "shipping.jobs.relay_webhooks_job", WEBHOOK_RELAY_EVERY),
     )
 ]
 
@@ -192,18 +187,20 @@ CACHES = cache_config(
 # --- auth -----------------------------------------------------------------------
 
 AUTH_USER_MODEL = "shipping.User"
-_VALIDATORS = "django.contrib.auth.password_validation"
+_VALIDATORS = "UserAttributeSimilarity MinimumLength CommonPassword NumericPassword"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
-    {"NAME": f"{_VALIDATORS}.MinimumLengthValidator"},
-    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
-    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
+    {"NAME": f"django.contrib.auth.password_validation.{name}Validator"}
+    for name in _VALIDATORS.split()
 ]
 
 # The API's libraries (DRF, simplejwt, drf-spectacular, drf-standardized-errors).
 REST_FRAMEWORK = api_settings.rest_framework(
     # simplejwt's checks, the user read by a query compiled once.
-    authentication=["shipping.authentication.UserJWTAuthentication"],
+    # A seller's API key (Authorization: Api-Key <key>) acts as the seller.
+    authentication=[
+        "shipping.authentication.UserJWTAuthentication",
+        "shipping.authentication.ApiKeyAuthentication",
+    ],
     # THROTTLE_<SCOPE> per client address, THROTTLE_<SCOPE>_ACCOUNT per account.
     throttle_rates={
         variable.name.removeprefix("THROTTLE_").lower(): read(variable)
@@ -212,7 +209,9 @@ REST_FRAMEWORK = api_settings.rest_framework(
     num_proxies=TRUSTED_PROXIES,
 )
 SIMPLE_JWT = api_settings.simple_jwt(signing_key=JWT_SECRET)
-SPECTACULAR_SETTINGS = api_settings.SPECTACULAR_SETTINGS
+SPECTACULAR_SETTINGS = api_settings.spectacular(
+    extra_hooks=["shipping.openapi.document_webhooks"]  # the webhook payloads
+)
 DRF_STANDARDIZED_ERRORS = api_settings.DRF_STANDARDIZED_ERRORS
 
 # --- email ----------------------------------------------------------------------
@@ -230,6 +229,9 @@ if NOTIFICATION_SEND_LEASE < 3 * EMAIL_TIMEOUT:
         f" (3 x EMAIL_TIMEOUT), got {NOTIFICATION_SEND_LEASE}"
     )
 NOTIFICATION_RECIPIENT_HOURLY_LIMIT = read(Email.NOTIFICATION_RECIPIENT_HOURLY_LIMIT)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = read(Webhooks.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+WEBHOOK_TIMEOUT = read(Webhooks.WEBHOOK_TIMEOUT)
+WEBHOOK_DISABLE_AFTER_DAYS = read(Webhooks.WEBHOOK_DISABLE_AFTER_DAYS)
 
 # --- health and request logs: every variable of the group, as a setting ------------
 

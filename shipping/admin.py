@@ -260,3 +260,6 @@ class NotificationAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"{count} held mail(s) handed over; other rows were left alone."
         )
+
+
+from shipping import admin_integrations  # noqa: E402, F401  (registers its admins)

@@ -9,6 +9,7 @@ class ShippingConfig(AppConfig):
 
     def ready(self) -> None:
         from healthcheck.readiness import register_check
+        from shipping import checks  # noqa: F401  (registers the system checks)
         from shipping.health import OutboxCheck
 
         register_check(OutboxCheck)

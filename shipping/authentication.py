@@ -15,13 +15,18 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS
 from django.utils.translation import gettext as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from fastship.compiled import CompiledQuery
-from shipping.models import User
+from shipping.models import ApiKey, User
+from shipping.services.api_keys import api_key_authenticate
 
 _COLUMNS = [field.attname for field in User._meta.concrete_fields]
 _USER = CompiledQuery(
@@ -72,3 +77,41 @@ class UserJWTScheme(SimpleJWTScheme):
     """The schema's bearer scheme, as for simplejwt's own class."""
 
     target_class = "shipping.authentication.UserJWTAuthentication"
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """``Authorization: Api-Key <key>``: a seller's API key acts as the seller.
+
+    A header of this kind with an unknown, revoked or malformed key is a 401;
+    other headers are left to the other authenticators.
+    """
+
+    keyword = "api-key"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        kind, _, key = header.partition(" ")
+        if kind.lower() != self.keyword:
+            return None
+        api_key = api_key_authenticate(key.strip())
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+        return api_key.seller.user, api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Api-Key"
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """The schema's API-key scheme."""
+
+    target_class = "shipping.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>` from POST /api/v1/api-keys/.",
+        }

@@ -83,3 +83,15 @@ class InvalidRefreshToken(DomainError):
     code = "invalid_token"
     status_code = 400
     default_message = "Invalid or expired refresh token."
+
+
+class WebhookTargetRefused(DomainError):
+    code = "webhook_target_refused"
+    status_code = 400
+    default_message = "FastShip does not call this URL."
+
+
+class WebhookLimitReached(DomainError):
+    code = "webhook_limit_reached"
+    status_code = 400
+    default_message = "A seller has at most 10 webhook endpoints; remove one first."

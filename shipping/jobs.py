@@ -49,3 +49,17 @@ def flush_expired_tokens_job() -> str:
     out = io.StringIO()
     call_command("flushexpiredtokens", stdout=out)
     return out.getvalue().strip()
+
+
+def deliver_webhook_job(delivery_id: str) -> bool:
+    """One attempt at one webhook delivery (see ``delivery_attempt``)."""
+    from shipping.services.webhook_delivery import delivery_attempt
+
+    return delivery_attempt(delivery_id=delivery_id)
+
+
+def relay_webhooks_job() -> int:
+    """Periodic: enqueue due webhook deliveries the hand-over or a retry missed."""
+    from shipping.services.webhook_delivery import deliveries_relay
+
+    return deliveries_relay(older_than_seconds=3 * settings.WEBHOOK_RELAY_EVERY)

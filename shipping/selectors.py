@@ -16,7 +16,16 @@ from django.db.models import F, QuerySet
 
 from fastship.compiled import CompiledQuery, Row
 from shipping.exceptions import NotFound
-from shipping.models import Shipment, ShipmentEvent, Tag, User
+from shipping.models import (
+    ApiKey,
+    Seller,
+    Shipment,
+    ShipmentEvent,
+    Tag,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 @dataclass(slots=True)
@@ -247,3 +256,23 @@ def tag_list() -> QuerySet[Tag]:
 def user_with_profile(*, user_id: int) -> User:
     """A user with the seller or partner row its role has (one query)."""
     return User.objects.select_related("seller", "partner").get(pk=user_id)
+
+
+def api_keys_of(*, seller: Seller) -> QuerySet[ApiKey]:
+    """A seller's keys that still work, newest first."""
+    return ApiKey.objects.filter(seller=seller, revoked_at__isnull=True).order_by(
+        "-created_at"
+    )
+
+
+def webhooks_of(*, seller: Seller) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(seller=seller).order_by("-created_at")
+
+
+def webhook_deliveries(*, seller: Seller, webhook_id: Any) -> QuerySet[WebhookDelivery]:
+    """One endpoint's delivery log, newest first; another seller's is a 404."""
+    if not WebhookEndpoint.objects.filter(pk=webhook_id, seller=seller).exists():
+        raise NotFound("No such webhook.")
+    return WebhookDelivery.objects.filter(endpoint_id=webhook_id).order_by(
+        "-created_at", "-pk"
+    )

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from shipping import pages
-from shipping.apis import accounts, me, public, shipments
+from shipping.apis import accounts, integrations, me, public, shipments
 from shipping.converters import TagNameConverter, TrackingCodeConverter
 
 register_converter(TrackingCodeConverter, "tracking_code")
@@ -57,6 +57,28 @@ api_urlpatterns = [
         "shipments/<uuid:shipment_id>/tags/<tag_name:name>/",
         shipments.ShipmentTagRemoveApi.as_view(),
         name="shipment-tag",
+    ),
+    path("api-keys/", integrations.ApiKeyCollectionApi.as_view(), name="api-keys"),
+    path(
+        "api-keys/<uuid:key_id>/",
+        integrations.ApiKeyDetailApi.as_view(),
+        name="api-key",
+    ),
+    path("webhooks/", integrations.WebhookCollectionApi.as_view(), name="webhooks"),
+    path(
+        "webhooks/<uuid:webhook_id>/",
+        integrations.WebhookDetailApi.as_view(),
+        name="webhook",
+    ),
+    path(
+        "webhooks/<uuid:webhook_id>/rotate-secret/",
+        integrations.WebhookRotateSecretApi.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/<uuid:webhook_id>/deliveries/",
+        integrations.WebhookDeliveriesApi.as_view(),
+        name="webhook-deliveries",
     ),
     path("tags/", public.TagListApi.as_view(), name="tags"),
     path(

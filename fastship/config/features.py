@@ -149,6 +149,33 @@ class RequestLog(Group):
     )
 
 
+class Webhooks(Group):
+    title = "webhooks (events pushed to sellers' endpoints)"
+    WEBHOOK_ALLOW_PRIVATE_TARGETS = Bool(
+        False,
+        "Allow plain http and loopback/private/link-local targets (a receiver on "
+        "this machine). Off, a webhook URL must be https and resolve only to "
+        "public addresses, checked at registration and at every delivery; "
+        "`manage.py check --deploy` warns when it is on.",
+        development=True,
+    )
+    WEBHOOK_TIMEOUT = Float(
+        10.0, "Seconds a delivery waits to connect, and for each read.", minimum=0.1
+    )
+    WEBHOOK_DISABLE_AFTER_DAYS = Int(
+        5,
+        "Days of nothing but failed deliveries after which an endpoint is "
+        "disabled and its seller told by mail.",
+        minimum=1,
+    )
+    WEBHOOK_RELAY_EVERY = Int(
+        10,
+        "Seconds between runs of the worker's relay of due webhook deliveries "
+        "(those the hand-over or a lost retry missed).",
+        minimum=1,
+    )
+
+
 def _rate(default: str, help: str) -> Text:
     return Text(default, help, example=default)
 

@@ -22,6 +22,7 @@ class RequestLog(models.Model):
     # Not a foreign key: logs outlive accounts and are never joined on the hot path.
     user_id = models.BigIntegerField(null=True, blank=True)
     user_role = models.CharField(max_length=16, blank=True)
+    credential = models.CharField(max_length=32, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=256, blank=True)
     response_size = models.PositiveBigIntegerField(null=True, blank=True)

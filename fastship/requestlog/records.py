@@ -146,6 +146,9 @@ def build_record(
         "duration_ms": round(duration_ms, 3),
         "user_id": user_id,
         "user_role": role[:16],
+        # How the caller authenticated, as the credential labels itself (an
+        # API key gives its prefix); never a key or a token.
+        "credential": str(getattr(request.__dict__.get("auth"), "log_label", ""))[:32],
         "client_ip": client_ip(request.META, trusted_proxies=trusted_proxies),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
         "response_size": response_size(response),

@@ -119,15 +119,27 @@ class EventOutputSerializer(serializers.Serializer):
 
 
 class ShipmentPagination(PageNumberPagination):
+    """Every paged list: ``page`` and ``page_size`` (20 by default, 100 at most)."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
 
 
-class ShipmentPageSerializer(serializers.Serializer):
-    """One page of shipments (the schema of :class:`ShipmentPagination`)."""
+def page_serializer(name: str, item: type[serializers.Serializer], doc: str) -> type:
+    """The schema of one page of ``item`` (what :class:`ShipmentPagination` answers)."""
+    fields = {
+        "count": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": item(many=True),
+        "__doc__": doc,
+    }
+    return type(name, (serializers.Serializer,), fields)
 
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = ShipmentOutputSerializer(many=True)
+
+ShipmentPageSerializer = page_serializer(
+    "ShipmentPageSerializer",
+    ShipmentOutputSerializer,
+    "One page of shipments (the schema of :class:`ShipmentPagination`).",
+)

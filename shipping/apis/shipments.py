@@ -24,7 +24,7 @@ from shipping.apis.outputs import (
 )
 from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
-from shipping.services import shipments
+from shipping.services import shipments, tags
 from shipping.services.idempotency import idempotency_once, request_fingerprint
 from shipping.throttles import ShipmentCreateThrottle
 
@@ -263,7 +263,7 @@ class ShipmentTagAddApi(APIView):
         """Add a handling tag (owner seller)."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        shipments.shipment_tag_add(
+        tags.shipment_tag_add(
             shipment_id=shipment_id,
             seller=_seller_of(request),
             name=data.validated_data["name"],
@@ -277,7 +277,7 @@ class ShipmentTagRemoveApi(APIView):
     @extend_schema(responses={204: None}, tags=["shipments"])
     def delete(self, request: Request, shipment_id: str, name: str) -> Response:
         """Remove a handling tag (owner seller)."""
-        shipments.shipment_tag_remove(
+        tags.shipment_tag_remove(
             shipment_id=shipment_id, seller=_seller_of(request), name=name
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,6 +15,7 @@ from shipping.models.accounts import (
     normalize_email_address,
     normalize_zip_code,
 )
+from shipping.models.integrations import ApiKey, WebhookDelivery, WebhookEndpoint
 from shipping.models.records import IdempotencyRecord, Notification
 from shipping.models.shipments import (
     DeliveryVerification,
@@ -28,6 +29,7 @@ from shipping.tracking_codes import new_tracking_code
 __all__ = [
     "E164",
     "ZIP_CODE",
+    "ApiKey",
     "DeliveryPartner",
     "DeliveryVerification",
     "IdempotencyRecord",
@@ -40,6 +42,8 @@ __all__ = [
     "Tag",
     "User",
     "UserManager",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "new_tracking_code",
     "normalize_email_address",
     "normalize_zip_code",

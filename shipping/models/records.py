@@ -44,6 +44,7 @@ class Notification(models.Model):
         OUT_FOR_DELIVERY = "out_for_delivery"
         DELIVERED = "delivered"
         CANCELLED = "cancelled"
+        WEBHOOK_DISABLED = "webhook_disabled"
 
     class State(models.TextChoices):
         PENDING = "pending"

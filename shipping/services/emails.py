@@ -19,6 +19,7 @@ SUBJECTS = {
     Notification.Kind.OUT_FOR_DELIVERY: "Your shipment is out for delivery",
     Notification.Kind.DELIVERED: "Your shipment was delivered",
     Notification.Kind.CANCELLED: "A shipment to you was cancelled",
+    Notification.Kind.WEBHOOK_DISABLED: "FastShip disabled your webhook endpoint",
 }
 
 

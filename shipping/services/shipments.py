@@ -1,4 +1,4 @@
-"""Shipments: create with partner assignment, partner updates, cancel, tags."""
+"""Shipments: create with partner assignment, partner updates, cancel."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from shipping.models import (
     Shipment,
     ShipmentEvent,
     Tag,
+    WebhookEndpoint,
     normalize_zip_code,
 )
 from shipping.services.delivery_codes import (
@@ -29,8 +30,10 @@ from shipping.services.delivery_codes import (
 from shipping.services.notifications import absolute_url, notification_queue
 from shipping.services.partners import partner_choose, partner_release, partner_reserve
 from shipping.services.tokens import review_token
+from shipping.services.webhooks import webhook_events_record
 
 Status = Shipment.Status
+Event = WebhookEndpoint.Event
 logger = logging.getLogger(__name__)
 
 # (from, to) pairs a partner may make; a seller may only cancel.
@@ -47,7 +50,7 @@ CANCELLABLE = frozenset({Status.PLACED, Status.IN_TRANSIT})
 FINISHED = frozenset({Status.DELIVERED, Status.CANCELLED})
 
 
-def _event_append(
+def event_append(
     *, shipment: Shipment, location_zip_code: str = "", description: str = ""
 ) -> ShipmentEvent:
     return ShipmentEvent.objects.create(
@@ -69,7 +72,7 @@ def _tracking_context(
     }
 
 
-def _tags_get(names: Iterable[str]) -> list[Tag]:
+def tags_get(names: Iterable[str]) -> list[Tag]:
     wanted = set(names)
     tags = list(Tag.objects.filter(name__in=wanted))
     missing = wanted - {tag.name for tag in tags}
@@ -91,7 +94,7 @@ def shipment_create(
 ) -> Shipment:
     """Create a shipment, assign a partner, start the timeline, notify the recipient."""
     zip_code = normalize_zip_code(destination_zip_code)
-    tag_objects = _tags_get(tags)
+    tag_objects = tags_get(tags)
     chosen = partner_choose(zip_code=zip_code)
     shipment = Shipment.objects.create(
         seller=seller,
@@ -104,7 +107,7 @@ def shipment_create(
     )
     if tag_objects:
         shipment.tags.set(tag_objects)
-    _event_append(
+    event_append(
         shipment=shipment,
         location_zip_code=seller.zip_code,
         description="Shipment placed",
@@ -116,13 +119,14 @@ def shipment_create(
         recipient=shipment.recipient_email,
         context=_tracking_context(shipment, partner_name=partner.name),
     )
+    webhook_events_record(shipment=shipment, events=[Event.SHIPMENT_CREATED])
     # What the answer shows, known here: not read back (the serializer's hooks).
     shipment.partner_name = partner.name  # type: ignore[attr-defined]
     shipment.tag_names = sorted(tag.name for tag in tag_objects)  # type: ignore[attr-defined]
     return shipment
 
 
-def _shipment_locked(
+def shipment_locked(
     *,
     shipment_id: Any,
     seller: Seller | None = None,
@@ -160,7 +164,7 @@ def shipment_update(
     """
     error: DomainError | None = None
     with transaction.atomic():
-        shipment = _shipment_locked(shipment_id=shipment_id, partner=partner)
+        shipment = shipment_locked(shipment_id=shipment_id, partner=partner)
         old = Status(shipment.status)
         new = Status(status) if status is not None else None
         if old in FINISHED:
@@ -183,6 +187,8 @@ def shipment_update(
                 description=description,
                 estimated_delivery=estimated_delivery,
             )
+            if new is not None and new != old:
+                webhook_events_record(shipment=shipment, events=_events_of(new))
     if error is not None:
         raise error
     return shipment
@@ -204,7 +210,7 @@ def _shipment_apply(
         shipment.status = new
         fields.append("status")
     shipment.save(update_fields=fields)
-    _event_append(
+    event_append(
         shipment=shipment,
         location_zip_code=normalize_zip_code(location_zip_code or ""),
         description=description or _default_description(new, estimated_delivery),
@@ -241,6 +247,15 @@ def _shipment_apply(
         )
 
 
+def _events_of(new: Status) -> list[str]:
+    """The webhook events a change of status to ``new`` makes."""
+    extra = {
+        Status.DELIVERED: Event.SHIPMENT_DELIVERED,
+        Status.CANCELLED: Event.SHIPMENT_CANCELLED,
+    }
+    return [Event.SHIPMENT_STATUS_CHANGED, *([extra[new]] if new in extra else [])]
+
+
 def _default_description(
     new: Status | None, estimated_delivery: datetime | None
 ) -> str:
@@ -256,7 +271,7 @@ def _default_description(
 @transaction.atomic
 def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
     """Cancel a placed or in-transit shipment; free the partner; tell the recipient."""
-    shipment = _shipment_locked(shipment_id=shipment_id, seller=seller)
+    shipment = shipment_locked(shipment_id=shipment_id, seller=seller)
     if shipment.status not in CANCELLABLE:
         raise InvalidTransition(
             f"A shipment cannot go from {shipment.status} to cancelled.", attr="status"
@@ -265,32 +280,11 @@ def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
     shipment.save(update_fields=["status", "updated_at"])
     partner_release(partner_id=shipment.delivery_partner_id)
     DeliveryVerification.objects.filter(shipment=shipment).delete()
-    _event_append(shipment=shipment, description="Cancelled by the seller")
+    event_append(shipment=shipment, description="Cancelled by the seller")
+    webhook_events_record(shipment=shipment, events=_events_of(Status.CANCELLED))
     notification_queue(
         kind=Notification.Kind.CANCELLED,
         recipient=shipment.recipient_email,
         context=_tracking_context(shipment),
     )
     return shipment
-
-
-@transaction.atomic
-def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment:
-    """Add a handling tag (recorded on the timeline)."""
-    shipment = _shipment_locked(shipment_id=shipment_id, seller=seller)
-    (tag,) = _tags_get([name])
-    if not shipment.tags.filter(pk=tag.pk).exists():
-        shipment.tags.add(tag)
-        _event_append(shipment=shipment, description=f"Tag {tag.name} added")
-    return shipment
-
-
-@transaction.atomic
-def shipment_tag_remove(*, shipment_id: Any, seller: Seller, name: str) -> None:
-    """Remove a handling tag (recorded on the timeline); unknown or absent is 404."""
-    shipment = _shipment_locked(shipment_id=shipment_id, seller=seller)
-    tag = shipment.tags.filter(name=name).first()
-    if tag is None:
-        raise NotFound()
-    shipment.tags.remove(tag)
-    _event_append(shipment=shipment, description=f"Tag {tag.name} removed")

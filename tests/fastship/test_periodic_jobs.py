@@ -71,7 +71,12 @@ def test_every_periodic_job_imports_and_the_token_flush_runs():
     from tests.factories import seller_make
 
     names = {job.name for job in periodic_jobs_from_settings()}
-    assert names == {"notifications-relay", "requestlog-prune", "expired-tokens-flush"}
+    assert names == {
+        "notifications-relay",
+        "requestlog-prune",
+        "expired-tokens-flush",
+        "webhooks-relay",
+    }
     for job in periodic_jobs_from_settings():
         assert callable(import_string(job.func))
     user = seller_make(email="old-token@example.com").user

@@ -1,0 +1,150 @@
+"""HTTP requests to addresses a customer chose, safe against SSRF.
+
+A target must be ``https`` and every address its host resolves to must be
+public (no loopback, private, link-local, shared or metadata range); the
+request then connects to the address that was checked (a DNS answer that
+changes in between cannot redirect it), follows no redirect, and waits at most
+``timeout`` seconds to connect and for each read. ``allow_private`` lifts the
+address and scheme rules (development and tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import ipaddress
+import socket
+import ssl
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_RESPONSE_BYTES = 64 * 1024
+RESOLVE_SECONDS = 3.0
+
+
+class TargetRefused(Exception):
+    """The URL may not be called: its scheme, form or addresses are refused."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an attempt got: a status code, or the error that stopped it."""
+
+    status: int | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def is_public(address: str) -> bool:
+    """Whether ``address`` is a globally routable unicast address."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_target(url: str, *, allow_private: bool) -> Target:
+    """Resolve ``url`` and refuse it unless it may be called (see the module)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise TargetRefused("The URL is not valid.") from None
+    allowed = ("http", "https") if allow_private else ("https",)
+    if parts.scheme not in allowed:
+        raise TargetRefused("The URL must use https.")
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        raise TargetRefused("The URL needs a host name and no credentials.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    addresses = _resolve(parts.hostname, port)
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise TargetRefused(
+                    f"{parts.hostname} resolves to {address}, which is not a "
+                    "public address."
+                )
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(parts.scheme, parts.hostname, port, path, addresses)
+
+
+def _resolve(host: str, port: int) -> tuple[str, ...]:
+    """The host's addresses, within RESOLVE_SECONDS (a slow resolver is refused)."""
+    found: list[Any] = []
+
+    def lookup() -> None:
+        with contextlib.suppress(OSError, UnicodeError):
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+    thread = threading.Thread(target=lookup, name="outbound-dns", daemon=True)
+    thread.start()
+    thread.join(RESOLVE_SECONDS)
+    if thread.is_alive() or not found:
+        raise TargetRefused(f"{host} does not resolve.")
+    return tuple(dict.fromkeys(str(info[4][0]) for info in found))
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to one checked address, with the certificate checked for the host."""
+
+    def __init__(self, target: Target, address: str, timeout: float) -> None:
+        super().__init__(
+            target.host,
+            target.port,
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, target: Target, address: str, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    allow_private: bool,
+) -> Outcome:
+    """POST ``body`` once; never raises for the target's own failures."""
+    try:
+        target = check_target(url, allow_private=allow_private)
+    except TargetRefused as refused:
+        return Outcome(None, f"refused: {refused}"[:200])
+    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+    connection = kind(target, target.addresses[0], timeout)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(MAX_RESPONSE_BYTES)
+        return Outcome(response.status)
+    except (OSError, http.client.HTTPException) as error:
+        return Outcome(None, (type(error).__name__ + f": {error}")[:200])
+    finally:
+        connection.close()

@@ -1,0 +1,111 @@
+"""Seller integrations: API keys, webhook endpoints and their delivery log."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.utils import timezone
+
+from shipping.models.accounts import Seller
+
+
+class ApiKey(models.Model):
+    """A seller's long-lived key: a visible prefix and a hash of the whole key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seller = models.ForeignKey(
+        Seller, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_key = models.CharField(max_length=200, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def log_label(self) -> str:
+        """What the request log records of this credential: never the key."""
+        return f"api-key:{self.prefix}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a seller wants events pushed, signed with its secret."""
+
+    class Event(models.TextChoices):
+        SHIPMENT_CREATED = "shipment.created"
+        SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
+        SHIPMENT_CANCELLED = "shipment.cancelled"
+        SHIPMENT_DELIVERED = "shipment.delivered"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seller = models.ForeignKey(
+        Seller, on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField(max_length=2000)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=100)
+    # After a rotation the old secret signs too, until it expires.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Since when every attempt failed (cleared by a success); past the limit
+    # the endpoint is disabled and the seller told.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """The outbox row of one event for one endpoint, and its delivery log."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        # Claimed by a worker; a claim older than the lease is an attempt that
+        # died with the worker, and is tried again (same webhook-id).
+        SENDING = "sending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=40, choices=WebhookEndpoint.Event.choices)
+    # The exact body sent on every attempt (the signature covers these bytes).
+    body = models.TextField()
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["state", "next_attempt_at"], name="webhook_due_idx"),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to {self.endpoint_id} ({self.state})"
+
+    @property
+    def message_id(self) -> str:
+        """The ``webhook-id`` header: the same on every attempt."""
+        return f"msg_{self.id.hex}"

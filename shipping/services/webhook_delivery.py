@@ -1,0 +1,243 @@
+"""Sending outboxed webhook events: claim, sign, POST, retry with backoff.
+
+Each attempt claims its row (``sending``, committed) before it calls the
+endpoint, so two workers never send one delivery at once, and a delivery that
+succeeded is never sent again. Any 2xx is success; anything else is retried
+after a growing delay with jitter (the first within 10 s), for about a day,
+then marked failed. A claim older than the lease (a worker that died
+mid-attempt) counts as a failed attempt and is retried with the same
+``webhook-id``: receivers deduplicate by it, as Standard Webhooks asks. An
+endpoint whose every attempt failed for ``WEBHOOK_DISABLE_AFTER_DAYS`` is
+disabled, and its seller is told by mail.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fastship import outbound
+from fastship.jobs import enqueue, enqueue_in
+from shipping.jobs import deliver_webhook_job
+from shipping.models import Notification, WebhookDelivery, WebhookEndpoint
+from shipping.services.notifications import absolute_url, notification_queue
+from shipping.services.webhooks import JOB_OPTIONS, signature, signing_secrets
+
+logger = logging.getLogger(__name__)
+State = WebhookDelivery.State
+# Seconds before attempt 2, 3, ... 8: about 28 hours in all.
+RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+JITTER = 0.2
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after ``attempts`` failed attempts, with ±20 % jitter."""
+    base = RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1]
+    return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 - not a secret
+
+
+def _claim(delivery_id: str) -> WebhookDelivery | None:
+    """Move a due pending row to ``sending`` and commit; None if not due."""
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            # Only the delivery's row: its endpoint's other deliveries go on.
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id, state=State.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.state = State.SENDING
+        delivery.claimed_at = now
+        delivery.attempts += 1
+        delivery.save(update_fields=["state", "claimed_at", "attempts"])
+    return delivery
+
+
+def delivery_attempt(*, delivery_id: str) -> bool:
+    """Make one attempt at a due delivery; return whether it was delivered."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return False
+    endpoint = delivery.endpoint
+    if endpoint.disabled_at is not None:
+        _settle(delivery, outbound.Outcome(None, "endpoint disabled"), final=True)
+        return False
+    now = timezone.now()
+    timestamp = int(now.timestamp())
+    signatures = [
+        signature(
+            secret,
+            message_id=delivery.message_id,
+            timestamp=timestamp,
+            body=delivery.body,
+        )
+        for secret in signing_secrets(endpoint, now=now)
+    ]
+    outcome = outbound.post(
+        endpoint.url,
+        delivery.body.encode(),
+        {
+            "Content-Type": "application/json",
+            "User-Agent": "FastShip-Webhooks/1.0",
+            "webhook-id": delivery.message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(signatures),
+        },
+        timeout=settings.WEBHOOK_TIMEOUT,
+        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    )
+    _settle(delivery, outcome, final=False)
+    return outcome.ok
+
+
+def _settle(
+    delivery: WebhookDelivery, outcome: outbound.Outcome, *, final: bool
+) -> None:
+    """Record an attempt's outcome; schedule the next one or give up.
+
+    A success is recorded whatever happened to the row meanwhile (so it is
+    never sent again); a failure only if the row is still this attempt's.
+    """
+    now = timezone.now()
+    fields = {"last_status_code": outcome.status, "last_error": outcome.error}
+    row = WebhookDelivery.objects.filter(pk=delivery.pk)
+    if outcome.ok:
+        row.exclude(state=State.DELIVERED).update(
+            state=State.DELIVERED, delivered_at=now, **fields
+        )
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(
+            failing_since=None
+        )
+        return
+    this_attempt = row.filter(state=State.SENDING, claimed_at=delivery.claimed_at)
+    if final or delivery.attempts >= MAX_ATTEMPTS:
+        if not this_attempt.update(state=State.FAILED, **fields):
+            return
+    else:
+        delay = retry_delay(delivery.attempts)
+        if not this_attempt.update(
+            state=State.PENDING,
+            next_attempt_at=now + timedelta(seconds=delay),
+            **fields,
+        ):
+            return
+        _schedule(str(delivery.pk), delay)
+    logger.warning(
+        "webhook delivery %s (%s) attempt %s failed: %s",
+        delivery.pk,
+        delivery.event_type,
+        delivery.attempts,
+        outcome.error or f"status {outcome.status}",
+    )
+    _note_failure(delivery.endpoint_id, now=now)
+
+
+def _schedule(delivery_id: str, delay: float) -> None:
+    """Enqueue the retry for its time; if Redis fails, the relay finds it later."""
+    try:
+        enqueue_in(
+            timedelta(seconds=delay), "default", deliver_webhook_job, delivery_id
+        )
+    except Exception as error:  # the periodic relay picks the due row up
+        logger.warning("webhook retry %s not scheduled (%s)", delivery_id, error)
+
+
+def _note_failure(endpoint_id: Any, *, now: datetime) -> None:
+    """Start the endpoint's failing period; past the limit, disable it."""
+    with transaction.atomic():
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update()
+            .select_related("seller__user")
+            .filter(pk=endpoint_id, disabled_at__isnull=True)
+            .first()
+        )
+        if endpoint is None:
+            return
+        if endpoint.failing_since is None:
+            endpoint.failing_since = now
+            endpoint.save(update_fields=["failing_since"])
+            return
+        limit = timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS)
+        if endpoint.failing_since > now - limit:
+            return
+        endpoint.disabled_at = now
+        endpoint.save(update_fields=["disabled_at"])
+        WebhookDelivery.objects.filter(endpoint=endpoint, state=State.PENDING).update(
+            state=State.FAILED, last_error="endpoint disabled"
+        )
+        notification_queue(
+            kind=Notification.Kind.WEBHOOK_DISABLED,
+            recipient=endpoint.seller.user.email,
+            context={
+                "url": endpoint.url,
+                "days": settings.WEBHOOK_DISABLE_AFTER_DAYS,
+                "docs_url": absolute_url("/docs"),
+            },
+        )
+        logger.error("webhook endpoint %s disabled after failing for days", endpoint.pk)
+
+
+def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int:
+    """Periodic: retry attempts a dead worker left, enqueue what is overdue.
+
+    What the hand-over missed (Redis down at the change) or a lost scheduled
+    retry (Redis restarted empty) is found here: rows due for more than
+    ``older_than_seconds`` (the jobs already queued get that long). A job
+    enqueued twice is harmless: an attempt claims its row first. Returns how
+    many were enqueued.
+    """
+    now = timezone.now()
+    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT * 3)
+    stale = WebhookDelivery.objects.filter(
+        state=State.SENDING, claimed_at__lt=now - lease
+    )
+    for delivery in stale.select_related("endpoint")[:limit]:
+        _settle(delivery, outbound.Outcome(None, "attempt did not finish"), final=False)
+    due = list(
+        WebhookDelivery.objects.filter(
+            Q(state=State.PENDING)
+            & Q(next_attempt_at__lte=now - timedelta(seconds=older_than_seconds))
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in due:
+        enqueue(
+            "default", deliver_webhook_job, str(delivery_id), job_options=JOB_OPTIONS
+        )
+    return len(due)
+
+
+def deliveries_redeliver(*, delivery_ids: list[Any]) -> int:
+    """Send deliveries again now, whatever became of them (an operator's call)."""
+    ids = list(
+        WebhookDelivery.objects.filter(pk__in=delivery_ids)
+        .exclude(state=State.SENDING)
+        .values_list("pk", flat=True)
+    )
+    WebhookDelivery.objects.filter(pk__in=ids).update(
+        state=State.PENDING, next_attempt_at=timezone.now(), delivered_at=None
+    )
+    for delivery_id in ids:
+        transaction.on_commit(
+            functools.partial(
+                enqueue,
+                "default",
+                deliver_webhook_job,
+                str(delivery_id),
+                job_options=JOB_OPTIONS,
+            )
+        )
+    return len(ids)

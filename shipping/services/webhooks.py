@@ -1,0 +1,161 @@
+"""Webhook endpoints and their events: registered by sellers, signed, outboxed.
+
+An event is recorded (one ``WebhookDelivery`` row per subscribed endpoint) in
+the transaction of the change that causes it and handed to RQ after commit
+without waiting; ``shipping/services/webhook_delivery.py`` sends it.
+Signatures follow Standard Webhooks 1.0.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from fastship.jobs import background_enqueuer
+from fastship.outbound import TargetRefused, check_target
+from shipping.exceptions import NotFound, WebhookLimitReached, WebhookTargetRefused
+from shipping.jobs import deliver_webhook_job
+from shipping.models import Seller, Shipment, WebhookDelivery, WebhookEndpoint
+
+Event = WebhookEndpoint.Event
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format, not a secret
+ROTATION_OVERLAP = timedelta(hours=24)
+MAX_ENDPOINTS_PER_SELLER = 10
+
+
+def new_secret() -> str:
+    """A signing secret in the Standard Webhooks form: ``whsec_`` + base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def signature(secret: str, *, message_id: str, timestamp: int, body: str) -> str:
+    """``v1,`` + base64 HMAC-SHA256 of ``id.timestamp.body`` with the secret."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.{body}".encode()
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signing_secrets(endpoint: WebhookEndpoint, *, now: datetime) -> list[str]:
+    """The current secret, and the previous one while its overlap lasts."""
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > now:
+        return [endpoint.secret, endpoint.previous_secret]
+    return [endpoint.secret]
+
+
+def webhook_target_check(url: str) -> None:
+    """Refuse a URL FastShip must not call (https, public addresses only)."""
+    try:
+        check_target(url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS)
+    except TargetRefused as refused:
+        raise WebhookTargetRefused(str(refused), attr="url") from None
+
+
+@transaction.atomic
+def webhook_create(*, seller: Seller, url: str, events: list[str]) -> WebhookEndpoint:
+    """Register an endpoint for ``events``; its secret is in the returned row."""
+    webhook_target_check(url)
+    seller = Seller.objects.select_for_update().get(pk=seller.pk)
+    if (
+        WebhookEndpoint.objects.filter(seller=seller).count()
+        >= MAX_ENDPOINTS_PER_SELLER
+    ):
+        raise WebhookLimitReached(attr="url")
+    return WebhookEndpoint.objects.create(
+        seller=seller,
+        url=url,
+        events=sorted(set(events)),
+        secret=new_secret(),
+    )
+
+
+def _endpoint_of(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(pk=webhook_id, seller=seller).first()
+    if endpoint is None:  # another seller's is a 404 too
+        raise NotFound("No such webhook.")
+    return endpoint
+
+
+def webhook_delete(*, seller: Seller, webhook_id: Any) -> None:
+    """Remove an endpoint; its pending deliveries go with it."""
+    _endpoint_of(seller=seller, webhook_id=webhook_id).delete()
+
+
+@transaction.atomic
+def webhook_rotate_secret(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint:
+    """A new secret; the old one signs as well for the next 24 hours."""
+    endpoint = _endpoint_of(seller=seller, webhook_id=webhook_id)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + ROTATION_OVERLAP
+    endpoint.secret = new_secret()
+    endpoint.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at"]
+    )
+    return endpoint
+
+
+def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
+    """Outbox ``events`` of ``shipment`` for every endpoint subscribed to them.
+
+    Called inside the change's transaction; the data is the shipment as the
+    API shows it to its seller, rendered once, so every attempt sends the same
+    bytes. Returns how many deliveries were recorded.
+    """
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            seller_id=shipment.seller_id, disabled_at__isnull=True
+        )
+        if set(endpoint.events) & set(events)
+    ]
+    if not endpoints:
+        return 0
+    from shipping.apis.outputs import ShipmentOutputSerializer
+
+    shipment = Shipment.objects.select_related("delivery_partner__user").get(
+        pk=shipment.pk
+    )
+    data = dict(ShipmentOutputSerializer(shipment).data)
+    now = timezone.now()
+    deliveries = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event_type=event,
+            body=json.dumps(
+                {"type": event, "timestamp": now.isoformat(), "data": data},
+                separators=(",", ":"),
+                default=str,
+            ),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for event in events
+        for endpoint in endpoints
+        if event in endpoint.events
+    ]
+    WebhookDelivery.objects.bulk_create(deliveries)
+    for delivery in deliveries:
+        transaction.on_commit(
+            functools.partial(
+                background_enqueuer.submit,
+                "default",
+                deliver_webhook_job,
+                str(delivery.pk),
+                **JOB_OPTIONS,
+            )
+        )
+    return len(deliveries)
+
+
+JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
