@@ -1,7 +1,7 @@
 """HTTP requests to addresses a customer chose, safe against SSRF.
 
-A target must be ``https`` and every address its host resolves to must be
-public (no loopback, private, link-local, shared or metadata range); the
+A target must be ``https`` on port 443 and every address its host resolves to
+must be public (no loopback, private, link-local, shared or metadata range); the
 request then connects to the address that was checked (a DNS answer that
 changes in between cannot redirect it), follows no redirect, and waits at most
 ``timeout`` seconds to connect and for each read. ``allow_private`` lifts the
@@ -70,6 +70,9 @@ def check_target(url: str, *, allow_private: bool) -> Target:
     if not parts.hostname or parts.username is not None or parts.password is not None:
         raise TargetRefused("The URL needs a host name and no credentials.")
     port = port or (443 if parts.scheme == "https" else 80)
+    if not allow_private and port != 443:
+        # The tasks' security group lets out HTTPS on 443 only (docker/).
+        raise TargetRefused("The URL must use the https port, 443.")
     addresses = _resolve(parts.hostname, port)
     if not allow_private:
         for address in addresses:

@@ -114,8 +114,10 @@ def test_the_guard_refuses_plain_http_other_schemes_and_credentials(url):
 
 
 def test_a_public_address_passes_without_dns():
-    target = check_target("https://93.184.215.14:8443/h?x=1", allow_private=False)
-    assert (target.host, target.port, target.path) == ("93.184.215.14", 8443, "/h?x=1")
+    target = check_target("https://93.184.215.14/h?x=1", allow_private=False)
+    assert (target.host, target.port, target.path) == ("93.184.215.14", 443, "/h?x=1")
+    with pytest.raises(TargetRefused, match="port, 443"):
+        check_target("https://93.184.215.14:8443/h", allow_private=False)
 
 
 @pytest.mark.django_db
