@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-
 from shipping.exceptions import DomainError, InvalidVerificationCode, VerificationLocked
 from shipping.models import DeliveryVerification, Shipment
-from shipping.services.tokens import delivery_code
+from shipping.services.tokens import delivery_code, keyed_digest
 
 MAX_CODE_ATTEMPTS = 5
 
@@ -23,8 +20,7 @@ MAX_CODES_PER_SHIPMENT = 3
 
 
 def _code_hash(shipment_id: Any, code: str) -> str:
-    message = f"{shipment_id}:{code}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return keyed_digest(f"{shipment_id}:{code}").hex()
 
 
 def verification_start(*, shipment: Shipment) -> str | None:

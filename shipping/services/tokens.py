@@ -76,6 +76,13 @@ def review_shipment(*, token: str) -> Shipment:
     return shipment
 
 
+def keyed_digest(message: str) -> bytes:
+    """HMAC-SHA256 of ``message`` with the server's secret (codes and their hashes)."""
+    return hmac.new(
+        settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256
+    ).digest()
+
+
 def delivery_code(*, shipment_id: object, nonce: str) -> str:
     """Return the 6-digit delivery code that ``nonce`` stands for.
 
@@ -83,6 +90,5 @@ def delivery_code(*, shipment_id: object, nonce: str) -> str:
     mails it holds only the nonce: neither the row nor a database dump shows
     a usable code, and the nonce is wiped once the mail is sent.
     """
-    message = f"delivery-code:{shipment_id}:{nonce}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
+    digest = keyed_digest(f"delivery-code:{shipment_id}:{nonce}")
     return f"{int.from_bytes(digest[:8], 'big') % 10**6:06d}"
