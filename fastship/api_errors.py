@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -17,6 +15,7 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from fastship.api_parsers import RequestTooLarge
+from fastship.error_format import error_body
 from fastship.errors import DomainError
 
 
@@ -72,16 +71,10 @@ class ExceptionHandler(StandardizedExceptionHandler):
         return super().convert_known_exceptions(to_api_exception(exc))
 
 
-def _error_body(code: str, detail: str, kind: str) -> bytes:
-    return json.dumps(
-        {"type": kind, "errors": [{"code": code, "detail": detail, "attr": None}]}
-    ).encode()
-
-
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404 in the API's error format under /api/, the site's 404 page elsewhere."""
     if request.path.startswith("/api/"):
-        body = _error_body("not_found", "Not found.", "client_error")
+        body = error_body("not_found", "Not found.", "client_error")
         return HttpResponse(body, status=404, content_type="application/json")
     return defaults.page_not_found(request, exception or Exception(), "404.html")
 
@@ -93,6 +86,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     whatever broke the request cannot break the page too.
     """
     if request.path.startswith("/api/"):
-        body = _error_body("error", "A server error occurred.", "server_error")
+        body = error_body("error", "A server error occurred.", "server_error")
         return HttpResponse(body, status=500, content_type="application/json")
     return defaults.server_error(request, "500.html")

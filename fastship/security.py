@@ -13,8 +13,9 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from fastship.error_format import error_body
 from fastship.requestlog.records import client_ip
 
 # The pages need nothing from another origin, no script, no frame: say so.
@@ -78,16 +79,7 @@ class AdminNetworkMiddleware:
             ip = ipaddress.ip_address(address)
             if any(ip in network for network in self.networks):
                 return None
-        return JsonResponse(
-            {
-                "type": "client_error",
-                "errors": [
-                    {
-                        "code": "permission_denied",
-                        "detail": "Operator pages are not open to this network.",
-                        "attr": None,
-                    }
-                ],
-            },
-            status=403,
+        body = error_body(
+            "permission_denied", "Operator pages are not open to this network."
         )
+        return HttpResponse(body, status=403, content_type="application/json")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from fastship.error_format import error_body
+
 PATHS = frozenset({"/health", "/health/"})
 METHODS = frozenset({"GET", "HEAD"})
 
@@ -17,18 +19,9 @@ CONTENT_TYPE = "application/health+json"
 CACHE_CONTROL = "no-store"
 ALLOW = "GET, HEAD"
 
-METHOD_NOT_ALLOWED_BODY = json.dumps(
-    {
-        "type": "client_error",
-        "errors": [
-            {
-                "code": "method_not_allowed",
-                "detail": "Only GET and HEAD are allowed on the health probe.",
-                "attr": None,
-            }
-        ],
-    }
-).encode()
+METHOD_NOT_ALLOWED_BODY = error_body(
+    "method_not_allowed", "Only GET and HEAD are allowed on the health probe."
+)
 
 
 def is_probe_path(path: str) -> bool:
