@@ -15,7 +15,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from fastship.error_format import error_body
+from fastship.api.error_format import error_body
 from fastship.requestlog.records import client_ip
 
 # The pages need nothing from another origin, no script, no frame: say so.

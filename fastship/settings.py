@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fastship import api_settings
+from fastship.api import settings as api_settings
 from fastship.config import Variable
 from fastship.config.features import (
     Email,

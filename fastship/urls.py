@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from fastship.api import ApiRootApi
+from fastship.api.root import ApiRootApi
 from shipping.urls import api_urlpatterns, page_urlpatterns
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -22,5 +22,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
 if settings.FASTSHIP_REDIS is not None:
     urlpatterns.insert(1, path("django-rq/", include("django_rq.urls")))
 
-handler404 = "fastship.api_errors.not_found"
-handler500 = "fastship.api_errors.server_error"
+handler404 = "fastship.api.exceptions.not_found"
+handler500 = "fastship.api.exceptions.server_error"

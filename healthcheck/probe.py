@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from fastship.error_format import error_body
+from fastship.api.error_format import error_body
 
 PATHS = frozenset({"/health", "/health/"})
 METHODS = frozenset({"GET", "HEAD"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastship.errors import DomainError
+from fastship.api.domain_error import DomainError
 
 
 class InvalidTransition(DomainError):

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from fastship.api_base import PublicApi, StrictSerializer
+from fastship.api.base import PublicApi, StrictSerializer
 from shipping.models import ZIP_CODE, User
 
 __all__ = ["PublicApi", "StrictSerializer", "current_user", "zip_code_field"]

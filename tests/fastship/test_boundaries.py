@@ -52,7 +52,7 @@ def test_infrastructure_does_not_import_the_domain(package, forbidden):
 
 
 def test_every_domain_error_is_registered_for_the_schema():
-    from fastship.errors import DomainError
+    from fastship.api.domain_error import DomainError
     from shipping import exceptions
 
     defined = {

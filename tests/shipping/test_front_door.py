@@ -152,7 +152,7 @@ def test_error_pages_are_branded_and_the_api_keeps_its_format(client):
     assert api.status_code == 404
     assert api.json()["errors"][0]["code"] == "not_found"
 
-    from fastship.api_errors import server_error
+    from fastship.api.exceptions import server_error
 
     factory = RequestFactory()
     failed = server_error(factory.get("/track/"))

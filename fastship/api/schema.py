@@ -6,8 +6,8 @@ from typing import Any
 
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 
-from fastship.api_base import StrictSerializer
-from fastship.errors import DomainError
+from fastship.api.base import StrictSerializer
+from fastship.api.domain_error import DomainError
 
 
 class AutoSchema(StandardizedErrorsAutoSchema):

@@ -14,9 +14,9 @@ from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from fastship.api_parsers import RequestTooLarge
-from fastship.error_format import error_body
-from fastship.errors import DomainError
+from fastship.api.domain_error import DomainError
+from fastship.api.error_format import error_body
+from fastship.api.parsers import RequestTooLarge
 
 
 class DatabaseUnavailable(exceptions.APIException):

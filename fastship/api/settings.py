@@ -14,10 +14,10 @@ def rest_framework(
 ) -> dict[str, Any]:
     return {
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-        "DEFAULT_PARSER_CLASSES": ["fastship.api_parsers.LimitedJSONParser"],
+        "DEFAULT_PARSER_CLASSES": ["fastship.api.parsers.LimitedJSONParser"],
         "DEFAULT_AUTHENTICATION_CLASSES": authentication,
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-        "DEFAULT_SCHEMA_CLASS": "fastship.openapi.AutoSchema",
+        "DEFAULT_SCHEMA_CLASS": "fastship.api.schema.AutoSchema",
         "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
         "DEFAULT_THROTTLE_RATES": throttle_rates,
         "NUM_PROXIES": num_proxies,
@@ -45,7 +45,7 @@ def simple_jwt(*, signing_key: str) -> dict[str, Any]:
 
 _HOOKS = [
     "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-    "fastship.openapi.document_domain_errors",
+    "fastship.api.schema.document_domain_errors",
 ]
 _SPECTACULAR = {
     "TITLE": "FastShip API",
@@ -76,8 +76,8 @@ _SPECTACULAR = {
     "POSTPROCESSING_HOOKS": _HOOKS,
 }
 DRF_STANDARDIZED_ERRORS = {
-    "EXCEPTION_HANDLER_CLASS": "fastship.api_errors.ExceptionHandler",
-    # 409 and 413 are documented by fastship.openapi.document_domain_errors.
+    "EXCEPTION_HANDLER_CLASS": "fastship.api.exceptions.ExceptionHandler",
+    # 409 and 413 are documented by fastship.api.schema.document_domain_errors.
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "415", "429"],
 }
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from fastship.api_base import PublicApi
+from fastship.api.base import PublicApi
 
 
 class ApiRootApi(PublicApi):
