@@ -204,7 +204,10 @@ def test_migrations_that_do_not_finish_leave_the_services_on_the_old_image(
         "state-manager/set-transition",
         {
             "model_name": "ecs::task",
-            "transition": {"progression": "manual", "times": 1},
+            # The task's status moves on only after this many reads: never,
+            # within the deploy's 3 s (times=1 moved it on at every poll, so a
+            # fast machine saw the task finish).
+            "transition": {"progression": "manual", "times": 1_000_000},
         },
     )
     try:
