@@ -78,13 +78,11 @@ class OneHopASGIHandler(ASGIHandler):
             set_script_prefix(get_script_prefix(scope))
             signals.request_started.send(sender=self.__class__, scope=scope)
             request, error_response = self.create_request(scope, body_file)
-            if request is not None and "CONTENT_LENGTH" not in request.META:
+            if request is not None and "HTTP_TRANSFER_ENCODING" in request.META:
                 # A chunked body has no Content-Length, and DRF reads only a
                 # declared length: declare the one received (all of it is here).
-                size = body_file.seek(0, os.SEEK_END)
+                request.META["CONTENT_LENGTH"] = str(body_file.seek(0, os.SEEK_END))
                 body_file.seek(0)
-                if size:
-                    request.META["CONTENT_LENGTH"] = str(size)
             response: HttpResponseBase
             if request is None:
                 response = cast(HttpResponseBase, error_response)
