@@ -51,11 +51,9 @@ if DJANGO_ENV == "development":
 IS_PRODUCTION = DJANGO_ENV == "production"
 
 
-def read(variable: Variable[T], *, default: T | None = None) -> T:
-    """The variable's value in this environment (``default``: a derived default)."""
-    if default is None:
-        return variable.read(env, DJANGO_ENV)
-    return variable.read(env, DJANGO_ENV, default=default)
+def read(variable: Variable[T]) -> T:
+    """The variable's value in this environment."""
+    return variable.read(env, DJANGO_ENV)
 
 
 # --- core -----------------------------------------------------------------------
