@@ -14,6 +14,10 @@ from django.core.management import call_command
 
 from fastship import metrics
 
+# RQ options of every job that sends an outbox row: the row is the record, so
+# no result is kept; a failed job stays a week for a look.
+OUTBOX_JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
+
 
 def send_notification_job(notification_id: int) -> bool:
     """Send one outbox email (see ``notification_send``: at most once)."""

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from fastship.compiled import CompiledQuery
 from fastship.jobs import background_enqueuer, enqueue
-from shipping.jobs import send_notification_job
+from shipping.jobs import OUTBOX_JOB_OPTIONS, send_notification_job
 from shipping.models import Notification
 from shipping.services.emails import EmailNotSent, build_email, email_deliver
 
@@ -34,7 +34,6 @@ RECIPIENT_LIMITED_KINDS = frozenset(
 )
 # Context keys wiped once the mail is sent: they are secrets.
 SECRET_CONTEXT_KEYS = frozenset({"code_nonce", "verification_code", "secret_link"})
-EMAIL_JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
 
 
 class NotificationNotSent(Exception):
@@ -107,7 +106,10 @@ def _recipient_over_limit(recipient: str) -> bool:
 def _job_options() -> dict[str, Any]:
     from rq import Retry
 
-    return {**EMAIL_JOB_OPTIONS, "retry": Retry(max=5, interval=[10, 30, 60, 300, 900])}
+    return {
+        **OUTBOX_JOB_OPTIONS,
+        "retry": Retry(max=5, interval=[10, 30, 60, 300, 900]),
+    }
 
 
 def notification_send(*, notification_id: int) -> bool:

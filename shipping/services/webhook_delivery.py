@@ -25,11 +25,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from fastship import outbound
-from fastship.jobs import enqueue, enqueue_in
-from shipping.jobs import deliver_webhook_job
+from fastship.jobs import background_enqueuer, enqueue, enqueue_in
+from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job
 from shipping.models import Notification, WebhookDelivery, WebhookEndpoint
 from shipping.services.notifications import absolute_url, notification_queue
-from shipping.services.webhooks import JOB_OPTIONS, signature, signing_secrets
+from shipping.services.webhooks import signature, signing_secrets
 
 logger = logging.getLogger(__name__)
 State = WebhookDelivery.State
@@ -215,7 +215,10 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
     )
     for delivery_id in due:
         enqueue(
-            "default", deliver_webhook_job, str(delivery_id), job_options=JOB_OPTIONS
+            "default",
+            deliver_webhook_job,
+            str(delivery_id),
+            job_options=OUTBOX_JOB_OPTIONS,
         )
     return len(due)
 
@@ -230,14 +233,14 @@ def deliveries_redeliver(*, delivery_ids: list[Any]) -> int:
     WebhookDelivery.objects.filter(pk__in=ids).update(
         state=State.PENDING, next_attempt_at=timezone.now(), delivered_at=None
     )
-    for delivery_id in ids:
+    for delivery_id in ids:  # handed over without waiting, as at a change
         transaction.on_commit(
             functools.partial(
-                enqueue,
+                background_enqueuer.submit,
                 "default",
                 deliver_webhook_job,
                 str(delivery_id),
-                job_options=JOB_OPTIONS,
+                **OUTBOX_JOB_OPTIONS,
             )
         )
     return len(ids)

@@ -24,7 +24,7 @@ from django.utils import timezone
 from fastship.jobs import background_enqueuer
 from fastship.outbound import TargetRefused, check_target
 from shipping.exceptions import NotFound, WebhookLimitReached, WebhookTargetRefused
-from shipping.jobs import deliver_webhook_job
+from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job
 from shipping.models import Seller, Shipment, WebhookDelivery, WebhookEndpoint
 
 Event = WebhookEndpoint.Event
@@ -62,22 +62,21 @@ def webhook_target_check(url: str) -> None:
         raise WebhookTargetRefused(str(refused), attr="url") from None
 
 
-@transaction.atomic
 def webhook_create(*, seller: Seller, url: str, events: list[str]) -> WebhookEndpoint:
-    """Register an endpoint for ``events``; its secret is in the returned row."""
+    """Register an endpoint for ``events``; its secret is in the returned row.
+
+    The URL is resolved and checked first, outside the transaction: a slow
+    resolver holds no database connection in a transaction.
+    """
     webhook_target_check(url)
-    seller = Seller.objects.select_for_update().get(pk=seller.pk)
-    if (
-        WebhookEndpoint.objects.filter(seller=seller).count()
-        >= MAX_ENDPOINTS_PER_SELLER
-    ):
-        raise WebhookLimitReached(attr="url")
-    return WebhookEndpoint.objects.create(
-        seller=seller,
-        url=url,
-        events=sorted(set(events)),
-        secret=new_secret(),
-    )
+    with transaction.atomic():
+        seller = Seller.objects.select_for_update().get(pk=seller.pk)
+        endpoints = WebhookEndpoint.objects.filter(seller=seller)
+        if endpoints.count() >= MAX_ENDPOINTS_PER_SELLER:
+            raise WebhookLimitReached(attr="url")
+        return WebhookEndpoint.objects.create(
+            seller=seller, url=url, events=sorted(set(events)), secret=new_secret()
+        )
 
 
 def _endpoint_of(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint:
@@ -152,10 +151,7 @@ def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
                 "default",
                 deliver_webhook_job,
                 str(delivery.pk),
-                **JOB_OPTIONS,
+                **OUTBOX_JOB_OPTIONS,
             )
         )
     return len(deliveries)
-
-
-JOB_OPTIONS: dict[str, Any] = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
