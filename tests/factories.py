@@ -12,6 +12,13 @@ from shipping.models import DeliveryPartner, Seller, Shipment, User
 from shipping.services import accounts, shipments
 
 PASSWORD = "correct-horse-battery-42"
+# A seller's create body, as the README's walkthrough sends it.
+SHIPMENT_BODY = {
+    "content": "A book",
+    "weight_kg": "0.8",
+    "destination_zip_code": "20095",
+    "recipient_email": "you@example.org",
+}
 _numbers = itertools.count(1)
 
 

@@ -6,16 +6,9 @@ import pytest
 
 from fastship.requestlog.models import RequestLog
 from shipping.models import ApiKey
-from tests.factories import bearer, partner_make, seller_make
+from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
 
 pytestmark = pytest.mark.django_db
-
-SHIPMENT = {
-    "content": "A book",
-    "weight_kg": "0.8",
-    "destination_zip_code": "20095",
-    "recipient_email": "you@example.org",
-}
 
 
 def api_key(value: str) -> dict[str, str]:
@@ -51,7 +44,9 @@ def test_a_key_authenticates_as_its_seller_on_seller_routes(api):
     seller = seller_make()
     partner_make(zip_codes=("20095",))
     key = make_key(api, seller)["key"]
-    created = api.post("/api/v1/shipments/", SHIPMENT, format="json", **api_key(key))
+    created = api.post(
+        "/api/v1/shipments/", SHIPMENT_BODY, format="json", **api_key(key)
+    )
     assert created.status_code == 201, created.content
     listed = api.get("/api/v1/shipments/", **api_key(key))
     assert [s["id"] for s in listed.json()["results"]] == [created.json()["id"]]
@@ -153,10 +148,14 @@ def test_a_key_shares_its_sellers_throttle(api, monkeypatch):
     partner_make(zip_codes=("20095",), capacity=50)
     key = make_key(api, seller)["key"]
     by_login = [
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         for _ in range(2)
     ]
-    by_key = api.post("/api/v1/shipments/", SHIPMENT, format="json", **api_key(key))
-    refused = api.post("/api/v1/shipments/", SHIPMENT, format="json", **api_key(key))
+    by_key = api.post(
+        "/api/v1/shipments/", SHIPMENT_BODY, format="json", **api_key(key)
+    )
+    refused = api.post(
+        "/api/v1/shipments/", SHIPMENT_BODY, format="json", **api_key(key)
+    )
     assert [r.status_code for r in (*by_login, by_key)] == [201, 201, 201]
     assert refused.status_code == 429

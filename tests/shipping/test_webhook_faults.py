@@ -14,16 +14,11 @@ from fastship.redis import reset_shared_client
 from shipping.jobs import relay_webhooks_job
 from shipping.models import WebhookDelivery, WebhookEndpoint
 from shipping.services.webhook_delivery import deliveries_relay
-from tests.factories import bearer, partner_make, seller_make
+from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
 from tests.servers import private_redis
 from tests.webhook_receiver import running_receiver
 
-SHIPMENT = {
-    "content": "Tea",
-    "weight_kg": "0.5",
-    "destination_zip_code": "20095",
-    "recipient_email": "hooks@example.org",
-}
+SHIPMENT = {**SHIPMENT_BODY, "recipient_email": "hooks@example.org"}
 
 
 @pytest.mark.redis

@@ -10,17 +10,11 @@ from standardwebhooks.webhooks import Webhook
 
 from shipping.models import WebhookDelivery, WebhookEndpoint
 from shipping.services import webhook_delivery
-from tests.factories import bearer, partner_make, seller_make
+from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
 from tests.webhook_receiver import HANG, running_receiver
 
 pytestmark = pytest.mark.django_db
 
-SHIPMENT = {
-    "content": "A book",
-    "weight_kg": "0.8",
-    "destination_zip_code": "20095",
-    "recipient_email": "you@example.org",
-}
 ALL_EVENTS = [
     "shipment.created",
     "shipment.status_changed",
@@ -68,7 +62,7 @@ def test_events_arrive_signed_for_a_create_and_each_status_change(api):
         hook = register(api, seller, receiver.url)
         assert hook["secret"].startswith("whsec_")
         shipment = api.post(
-            "/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller)
+            "/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller)
         )
         shipment_id = shipment.json()["id"]
         api.patch(
@@ -107,7 +101,7 @@ def test_a_receiver_answering_500_gets_the_same_webhook_id_again(api):
     partner_make(zip_codes=("20095",))
     with running_receiver(500) as receiver:
         register(api, seller, receiver.url, events=["shipment.created"])
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         attempt_all_due()
         first = receiver.wait_for(1)
         delivery = WebhookDelivery.objects.get()
@@ -140,7 +134,7 @@ def test_a_hanging_receiver_costs_the_attempt_no_more_than_the_timeout(api, sett
     partner_make(zip_codes=("20095",))
     with running_receiver(HANG) as receiver:
         register(api, seller, receiver.url, events=["shipment.created"])
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         make_due()
         started = time.monotonic()
         attempt_all_due()
@@ -164,7 +158,7 @@ def test_gives_up_after_the_last_attempt_and_disables_a_long_failing_endpoint(
     partner_make(zip_codes=("20095",))
     with running_receiver(*([503] * 20)) as receiver:
         hook = register(api, seller, receiver.url, events=["shipment.created"])
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         for _ in range(webhook_delivery.MAX_ATTEMPTS):
             make_due()
             attempt_all_due()
@@ -184,7 +178,7 @@ def test_gives_up_after_the_last_attempt_and_disables_a_long_failing_endpoint(
     )
     with running_receiver(503) as receiver:
         WebhookEndpoint.objects.filter(pk=hook["id"]).update(url=receiver.url)
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         attempt_all_due()
     endpoint.refresh_from_db()
     assert endpoint.disabled_at is not None
@@ -206,7 +200,7 @@ def test_rotation_signs_with_both_secrets_for_a_day(api):
         assert rotated.status_code == 200
         new_secret = rotated.json()["secret"]
         assert new_secret != hook["secret"]
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         attempt_all_due()
         (request,) = receiver.wait_for(1)
     for secret in (hook["secret"], new_secret):
@@ -258,7 +252,7 @@ def test_the_body_is_the_shipment_as_its_seller_sees_it(api):
     with running_receiver() as receiver:
         register(api, seller, receiver.url, events=["shipment.created"])
         created = api.post(
-            "/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller)
+            "/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller)
         )
         attempt_all_due()
         (request,) = receiver.wait_for(1)
@@ -275,7 +269,7 @@ def test_the_admin_shows_webhooks_read_only_and_redelivers(api, admin_client):
     partner_make(zip_codes=("20095",))
     with running_receiver() as receiver:
         register(api, seller, receiver.url, events=["shipment.created"])
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         attempt_all_due()
         delivery = WebhookDelivery.objects.get()
         assert delivery.state == "delivered"
@@ -311,7 +305,7 @@ def test_an_attempt_a_dead_worker_left_is_tried_again_with_the_same_id(api):
     partner_make(zip_codes=("20095",))
     with running_receiver() as receiver:
         register(api, seller, receiver.url, events=["shipment.created"])
-        api.post("/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller))
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         delivery = WebhookDelivery.objects.get()
         # A worker claimed it and died before it could record anything.
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -343,7 +337,7 @@ def test_a_delivery_makes_status_changed_and_delivered_events(api):
     with running_receiver() as receiver:
         hook = register(api, seller, receiver.url)
         created = api.post(
-            "/api/v1/shipments/", SHIPMENT, format="json", **bearer(seller)
+            "/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller)
         )
         path = f"/api/v1/shipments/{created.json()['id']}/"
         for status in ("in_transit", "in_transit", "out_for_delivery"):
