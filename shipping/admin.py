@@ -156,6 +156,23 @@ class ShipmentAdmin(admin.ModelAdmin):
     list_select_related = ("seller__user", "delivery_partner__user")
     date_hierarchy = "created_at"
     inlines = (ShipmentEventInline,)
+    # One order on the change page and on a finished shipment's view page.
+    fields = (
+        "tracking_code",
+        "status",
+        "content",
+        "weight_kg",
+        "destination_zip_code",
+        "recipient_email",
+        "recipient_phone",
+        "tags",
+        "seller",
+        "delivery_partner",
+        "estimated_delivery",
+        "id",
+        "created_at",
+        "updated_at",
+    )
     # Status and assignment change only through the services (transitions,
     # capacity, notifications); the admin shows them.
     readonly_fields = (
@@ -172,14 +189,27 @@ class ShipmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_readonly_fields(
+    # Delivered and cancelled shipments are finished: frozen here as in the
+    # API (a view page with no Save and no Delete), so what the timeline and
+    # the review refer to stays true. Nothing deletes shipments in bulk.
+    def has_change_permission(
         self, request: HttpRequest, obj: Shipment | None = None
-    ) -> list[str]:
-        # Delivered and cancelled shipments are finished: frozen here as in
-        # the API, so what the timeline and the review refer to stays true.
+    ) -> bool:
         if obj is not None and obj.status in FINISHED:
-            return [field.name for field in self.model._meta.fields] + ["tags"]
-        return list(self.readonly_fields)
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: Shipment | None = None
+    ) -> bool:
+        if obj is not None and obj.status in FINISHED:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     @admin.action(description="Allow new delivery codes (locked after 3 codes)")
     def allow_delivery_codes(

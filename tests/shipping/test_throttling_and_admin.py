@@ -163,9 +163,20 @@ def test_finished_shipments_are_read_only_in_the_admin(admin_client):
     assert frozen.status_code == 200
     for field in (b'name="content"', b'name="weight_kg"', b'name="tags"'):
         assert field not in frozen.content
+    assert b'name="_save"' not in frozen.content
     admin_client.post(
         f"/admin/shipping/shipment/{finished.pk}/change/",
         {"content": "changed afterwards", "weight_kg": "9.99"},
     )
+    deleting = admin_client.post(
+        f"/admin/shipping/shipment/{finished.pk}/delete/", {"post": "yes"}
+    )
+    assert deleting.status_code == 403
+    bulk = admin_client.post(
+        "/admin/shipping/shipment/",
+        {"action": "delete_selected", "_selected_action": [finished.pk, open_one.pk]},
+    )
+    assert bulk.status_code in (200, 302)
     finished.refresh_from_db()
     assert finished.content == "Two books"
+    assert Shipment.objects.filter(pk__in=[finished.pk, open_one.pk]).count() == 2
