@@ -64,3 +64,15 @@ def seeded_tags() -> None:
     migration = importlib.import_module("shipping.migrations.0003_seed_tags")
     for name, instruction in migration.TAGS.items():
         Tag.objects.update_or_create(name=name, defaults={"instruction": instruction})
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    """Say where the browser tests left their screenshots for review."""
+    from tests.shipping.test_pages_browser import SCREENSHOT_FOLDERS
+
+    folders = config.stash.get(SCREENSHOT_FOLDERS, [])
+    if folders:
+        terminalreporter.write_sep("-", "screenshots for review")
+        for folder in folders:
+            shots = ", ".join(sorted(p.name for p in folder.glob("*.png")))
+            terminalreporter.write_line(f"{folder}: {shots}")

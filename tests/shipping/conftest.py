@@ -127,3 +127,32 @@ def in_transit(seeded_tags):
         location_zip_code="10115",
     )
     return Shipment.objects.get(pk=made.pk)
+
+
+@pytest.fixture
+def delivered(seeded_tags):
+    """A shipment delivered with the code from its mail (the review tests' parcel)."""
+    from shipping.models import Notification
+    from shipping.services import shipments
+    from shipping.services.emails import notification_delivery_code
+    from tests.factories import partner_make, seller_make, shipment_make
+
+    seller = seller_make()
+    partner = partner_make(zip_codes=("20095",))
+    shipment = shipment_make(seller=seller)
+    shipments.shipment_update(
+        shipment_id=shipment.pk, partner=partner, status="in_transit"
+    )
+    shipments.shipment_update(
+        shipment_id=shipment.pk, partner=partner, status="out_for_delivery"
+    )
+    code = notification_delivery_code(
+        Notification.objects.filter(kind="out_for_delivery").latest("pk")
+    )
+    shipments.shipment_update(
+        shipment_id=shipment.pk,
+        partner=partner,
+        status="delivered",
+        verification_code=code,
+    )
+    return shipment

@@ -5,37 +5,10 @@ from __future__ import annotations
 import pytest
 
 from shipping.models import Review
-from shipping.services import shipments
 from shipping.services.tokens import password_reset_token, review_token
-from tests.factories import partner_make, seller_make, shipment_make
+from tests.factories import seller_make
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def delivered(seeded_tags):
-    seller = seller_make()
-    partner = partner_make(zip_codes=("20095",))
-    shipment = shipment_make(seller=seller)
-    shipments.shipment_update(
-        shipment_id=shipment.pk, partner=partner, status="in_transit"
-    )
-    shipments.shipment_update(
-        shipment_id=shipment.pk, partner=partner, status="out_for_delivery"
-    )
-    from shipping.models import Notification
-    from shipping.services.emails import notification_delivery_code
-
-    code = notification_delivery_code(
-        Notification.objects.filter(kind="out_for_delivery").latest("pk")
-    )
-    shipments.shipment_update(
-        shipment_id=shipment.pk,
-        partner=partner,
-        status="delivered",
-        verification_code=code,
-    )
-    return shipment
 
 
 def test_review_form_records_one_review(client, delivered):

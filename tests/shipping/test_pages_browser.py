@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from shipping.models import Shipment, User
+from shipping.models import Review, Shipment, User
+from shipping.services.tokens import password_reset_token, review_token
+from tests.factories import PASSWORD, seller_make
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = (390, 844)
 DESKTOP = (1280, 800)
+# Where the screenshots go for a person to look at: one folder per test.
+SCREENSHOTS = Path(
+    os.environ.get("BROWSER_SCREENSHOTS", Path(__file__).parents[2] / "screenshots")
+)
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    """This test's screenshot folder, emptied first; its path is printed at the end."""
+    folder = SCREENSHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    request.config.stash.setdefault(SCREENSHOT_FOLDERS, []).append(folder)
+    return folder
+
+
+SCREENSHOT_FOLDERS = pytest.StashKey[list[Path]]()
 
 
 @pytest.fixture
@@ -44,15 +66,40 @@ def sized(driver, size: tuple[int, int]) -> None:
     driver.set_window_size(size[0] * 2 - inner[0], size[1] * 2 - inner[1])
 
 
-def arrived(driver, url: str) -> None:
-    """Wait (bounded, generous) until a click or Enter has loaded ``url``."""
-    from selenium.webdriver.support import expected_conditions
+def until(driver, condition):
+    """Wait (bounded, generous: 30 s) until ``condition(driver)`` is truthy."""
     from selenium.webdriver.support.wait import WebDriverWait
 
-    WebDriverWait(driver, 30).until(expected_conditions.url_to_be(url))
-    WebDriverWait(driver, 30).until(
-        lambda d: d.execute_script("return document.readyState") == "complete"
-    )
+    return WebDriverWait(driver, 30).until(condition)
+
+
+def arrived(driver, url: str) -> None:
+    """Wait until a click or Enter has loaded ``url``."""
+    from selenium.webdriver.support import expected_conditions
+
+    until(driver, expected_conditions.url_to_be(url))
+    until(driver, loaded)
+
+
+def submitted(driver) -> None:
+    """Click the page's submit button and wait until the answer has loaded."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+
+    button = driver.find_element(By.CSS_SELECTOR, "[type=submit]")
+    button.click()
+    until(driver, expected_conditions.staleness_of(button))
+    until(driver, loaded)
+
+
+def loaded(driver) -> bool:
+    return bool(driver.execute_script("return document.readyState") == "complete")
+
+
+def main_text(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return str(driver.find_element(By.TAG_NAME, "main").text)
 
 
 def overflow(driver) -> int:
@@ -67,7 +114,7 @@ def overflow(driver) -> int:
 
 
 def test_a_recipient_tracks_a_parcel_on_a_phone(
-    live_server, browser, in_transit, tmp_path
+    live_server, browser, in_transit, screenshots
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -89,7 +136,7 @@ def test_a_recipient_tracks_a_parcel_on_a_phone(
     events = browser.find_elements(By.CSS_SELECTOR, ".timeline li strong")
     assert [event.text for event in events] == ["In transit", "Placed"]
     assert overflow(browser) <= 0
-    browser.save_screenshot(str(tmp_path / "tracking-phone.png"))
+    browser.save_screenshot(str(screenshots / "tracking-phone.png"))
 
     browser.get(live_server.url + "/track/?code=FS-2222-2222-2222-22")
     assert browser.find_element(By.TAG_NAME, "h1").text == "No shipment with this code"
@@ -101,7 +148,7 @@ def test_a_recipient_tracks_a_parcel_on_a_phone(
 
 
 def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
-    live_server, browser, in_transit, tmp_path
+    live_server, browser, in_transit, screenshots
 ):
     from selenium.webdriver.common.by import By
 
@@ -142,8 +189,120 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
         rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
         assert rows, path
         assert overflow(browser) <= 0, path
-        browser.save_screenshot(str(tmp_path / f"admin-{path.split('/')[-2]}.png"))
+        browser.save_screenshot(str(screenshots / f"admin-{path.split('/')[-2]}.png"))
     browser.get(f"{live_server.url}/admin/shipping/shipment/{in_transit.pk}/change/")
     assert browser.find_elements(By.NAME, "content") == []  # read-only
     assert browser.find_elements(By.NAME, "weight_kg") == []
-    assert "In transit" in browser.find_element(By.ID, "events-group").text
+    assert browser.find_elements(By.NAME, "_save") == []  # nothing to save
+    assert browser.find_elements(By.CSS_SELECTOR, "a.deletelink") == []
+    timeline = browser.find_element(By.ID, "events-group")
+    assert "In transit" in timeline.text
+    browser.execute_script("arguments[0].scrollIntoView()", timeline)
+    browser.save_screenshot(str(screenshots / "admin-finished-shipment.png"))
+
+
+def test_a_recipient_reviews_the_delivery_in_the_form_from_the_mail(
+    live_server, browser, delivered, screenshots
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    url = f"{live_server.url}/review/{review_token(shipment=delivered)}/"
+    sized(browser, PHONE)
+    browser.get(url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "How was your delivery?"
+    assert overflow(browser) <= 0
+    Select(browser.find_element(By.ID, "rating")).select_by_visible_text("4 / 5")
+    browser.find_element(By.ID, "comment").send_keys("Friendly courier")
+    browser.save_screenshot(str(screenshots / "review-form.png"))
+    submitted(browser)
+    assert "Your review was recorded." in main_text(browser)
+    browser.save_screenshot(str(screenshots / "review-recorded.png"))
+    review = Review.objects.get(shipment=delivered)
+    assert (review.rating, review.comment) == (4, "Friendly courier")
+    browser.get(url)
+    assert "already been reviewed" in main_text(browser)
+
+
+def test_a_seller_sets_a_new_password_in_the_reset_form(
+    live_server, browser, screenshots
+):
+    from selenium.webdriver.common.by import By
+
+    seller = seller_make()
+    url = f"{live_server.url}/reset-password/{password_reset_token(user=seller.user)}/"
+    sized(browser, PHONE)
+    browser.get(url)
+    assert overflow(browser) <= 0
+
+    def submit(password: str, again: str) -> str:
+        for name, value in (("password", password), ("password_again", again)):
+            field = browser.find_element(By.NAME, name)
+            field.clear()
+            field.send_keys(value)
+        submitted(browser)
+        return main_text(browser)
+
+    assert "The two passwords differ." in submit("a-new-pass-123", "another-pass-12")
+    browser.save_screenshot(str(screenshots / "reset-mismatch.png"))
+    assert "Your password was changed" in submit("a-new-pass-123", "a-new-pass-123")
+    browser.save_screenshot(str(screenshots / "reset-done.png"))
+    seller.user.refresh_from_db()
+    assert seller.user.check_password("a-new-pass-123")
+
+
+def test_a_developer_authorizes_in_the_docs_and_lists_shipments(
+    live_server, browser, in_transit, screenshots
+):
+    """Swagger UI, from our static files: Authorize with a token, run the list."""
+    from selenium.webdriver.common.by import By
+
+    login = urllib.request.Request(
+        f"{live_server.url}/api/v1/auth/token/",
+        data=json.dumps(
+            {"email": in_transit.seller.user.email, "password": PASSWORD}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=30) as answer:
+        access = json.load(answer)["access"]
+    sized(browser, DESKTOP)
+    browser.get(f"{live_server.url}/docs")
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".btn.authorize"))
+    browser.find_element(By.CSS_SELECTOR, ".btn.authorize").click()
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".modal-ux"))
+    for scheme in browser.find_elements(By.CSS_SELECTOR, ".modal-ux .auth-container"):
+        if "jwtAuth" in scheme.text:
+            scheme.find_element(By.TAG_NAME, "input").send_keys(access)
+            scheme.find_element(By.CSS_SELECTOR, "button.authorize").click()
+            until(browser, lambda d, s=scheme: "Logout" in s.text)
+            break
+    else:
+        raise AssertionError("no jwtAuth section in the Authorize dialog")
+    browser.save_screenshot(str(screenshots / "docs-authorized.png"))
+    browser.find_element(By.CSS_SELECTOR, ".modal-ux .btn-done").click()
+    operation = browser.find_element(
+        By.ID, "operations-shipments-api_v1_shipments_list"
+    )
+    operation.find_element(By.CSS_SELECTOR, ".opblock-summary").click()
+    until(browser, lambda d: operation.find_elements(By.CSS_SELECTOR, ".try-out__btn"))
+    operation.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+    operation.find_element(By.CSS_SELECTOR, ".execute").click()
+    until(
+        browser,
+        lambda d: operation.find_elements(
+            By.CSS_SELECTOR, ".live-responses-table tbody .response-col_status"
+        ),
+    )
+    live = operation.find_element(By.CSS_SELECTOR, ".live-responses-table")
+    status = live.find_element(By.CSS_SELECTOR, "tbody .response-col_status")
+    assert status.text.startswith("200")
+    assert in_transit.tracking_code in live.text
+    browser.execute_script("arguments[0].scrollIntoView()", live)
+    # Everything the page loaded came from this server: no CDN.
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert loaded, "the page loaded no resources"
+    assert [url for url in loaded if not url.startswith(live_server.url)] == []
+    browser.save_screenshot(str(screenshots / "docs-shipment-list.png"))
