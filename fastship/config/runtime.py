@@ -77,9 +77,10 @@ class Environment(Group):
         1_048_576, "Largest request body accepted; larger gets 413.", minimum=1024
     )
     PUBLIC_BASE_URL = Text(
-        "http://localhost:8000",
-        "Absolute base of links in emails (tracking, verification, reset, review).",
-        example="http://localhost:8000",
+        "http://127.0.0.1:8000",
+        "Absolute base of links in emails (tracking, verification, reset, review); "
+        "the default is where make run, make dev and make up serve.",
+        example="http://127.0.0.1:8000",
     )
 
 

@@ -102,3 +102,25 @@ def test_configuration_reads_variables_only_through_declarations(module):
     declared = {variable.name for variable in every_variable()}
     named = set(re.findall(r"\.([A-Z][A-Z0-9_]{2,})\.read\(", source))
     assert named <= declared
+
+
+def test_mailed_links_default_to_where_the_local_commands_serve():
+    """One PUBLIC_BASE_URL default: the origin make run, make dev and make up print."""
+    import yaml
+
+    from fastship.config.runtime import Environment
+
+    default = Environment.PUBLIC_BASE_URL.read({}, environment="development")
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    port = re.search(r"^PORT \?= (\d+)$", makefile, re.M)
+    assert port is not None
+    served = {
+        f"http://{host}:{port[1]}"
+        for host in re.findall(r"runserver (\S+):\$\(PORT\)", makefile)
+    }
+    assert served == {default}
+    assert "PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)" in makefile
+    compose = yaml.safe_load((PROJECT_DIR / "compose.yaml").read_text())
+    assert compose["x-app"]["environment"]["PUBLIC_BASE_URL"] == default
+    published = compose["services"]["api"]["ports"]
+    assert published == [f"{port[1]}:8000"]
