@@ -1,8 +1,8 @@
 """docker/deploy.sh against moto's server (a local AWS API emulator), not a stub.
 
 From an empty account: the network stack through the script, the data stack
-as a stand-in (moto cannot create ElastiCache or Secrets Manager resources
-from a template; data.yaml itself is checked offline), then releases. moto
+from data.yaml (what moto cannot create, its secrets and Redis, made through
+its API instead: tests/deploy/moto_templates.py), then releases. moto
 does not re-evaluate a template's conditions on update, so what a phase
 changes is read from the stack's parameters: the templates' rules
 (tests/deploy/test_ecs_rules.py) prove the services run ImageTag and the
@@ -22,19 +22,11 @@ from pathlib import Path
 import boto3
 import pytest
 
+from tests.deploy.moto_templates import create_data_stack
 from tests.servers import PROJECT_DIR, ServerProcess, free_port, http_request
 
 BIN = Path(sys.executable).parent
-STANDIN = Path(__file__).with_name("data_standin.yaml")
 OLD, NEW = "3f2a9c1d0e4b", "4a5b6c7d8e9f"
-SECRETS = [
-    "DjangoSecretKey",
-    "JwtSecret",
-    "DatabaseUrl",
-    "RedisUrl",
-    "EmailHostPassword",
-    "HealthToken",
-]
 
 
 @pytest.fixture(scope="module")
@@ -104,21 +96,12 @@ def account(moto):
     )
     clients = {
         name: session.client(name, endpoint_url=moto)
-        for name in ("cloudformation", "ecr", "ecs", "secretsmanager", "acm")
+        for name in ("cloudformation", "ecr", "ecs", "secretsmanager", "acm", "rds")
     }
     result = deploy(moto, "network")
     assert result.returncode == 0, result.stdout + result.stderr
-    parameters = [{"ParameterKey": "Environment", "ParameterValue": "test"}]
-    for name in SECRETS:
-        arn = clients["secretsmanager"].create_secret(
-            Name=f"fastship/test/{name}", SecretString="x"
-        )["ARN"]
-        parameters.append({"ParameterKey": name, "ParameterValue": arn})
-    clients["cloudformation"].create_stack(
-        StackName="fastship-test-data",
-        TemplateBody=STANDIN.read_text(),
-        Parameters=parameters,
-    )
+    data = create_data_stack(clients.__getitem__, "test")
+    assert data["StackStatus"] == "CREATE_COMPLETE", data
     for number, tag in enumerate((OLD, NEW)):
         clients["ecr"].put_image(
             repositoryName="fastship-test",
