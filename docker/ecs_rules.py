@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Check the CloudFormation stacks in docker/cloudformation/ and gunicorn offline.
 
-cfn-lint checks each template against every resource's schema; the rules here
-catch what no tool checks: Fargate's sizes and ranges, timings that must agree
-(health checks, stop timeout, deregistration delay, keep-alive), and across the
+cfn-lint checks each template against every resource's schema and Fargate's
+sizes, network mode, port mappings and essential containers; the rules here
+catch what no tool checks: the container health-check and stop-timeout ranges,
+timings that must agree (health checks, stop timeout vs gunicorn's graceful
+timeout, deregistration delay, grace period, keep-alive), and across the
 stacks: the endpoints a private task needs, TLS to the data stores end to end,
 the secrets the tasks read and the execution role may read, an alarm on each
 signal the post-mortem and the application (fastship/metrics.py) name.
@@ -38,7 +40,6 @@ from stack_rules.common import (
 from stack_rules.data import data_problems
 from stack_rules.network import TASK_ENDPOINTS, network_problems
 from stack_rules.tasks import (
-    FARGATE_SIZES,
     deployment_problems,
     keepalive_problems,
     service_problems,
@@ -47,7 +48,6 @@ from stack_rules.tasks import (
 
 __all__ = [
     "ECS_EXEC_ACTIONS",
-    "FARGATE_SIZES",
     "REQUIRED_ALARMS",
     "TASK_ENDPOINTS",
     "all_problems",

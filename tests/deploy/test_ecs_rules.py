@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,10 @@ def app() -> dict:
 
 def api_task() -> dict:
     return app()["Resources"]["ApiTaskDefinition"]["Properties"]
+
+
+def api_container(resources: dict) -> dict:
+    return resources["ApiTaskDefinition"]["Properties"]["ContainerDefinitions"][0]
 
 
 def test_shipped_templates_pass_every_check():
@@ -59,14 +64,9 @@ def broken(change) -> list[str]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (lambda t, c: t.update(Cpu="512", Memory="1536"), "not a Fargate size"),
-        (lambda t, c: t.update(Cpu="256", Memory="4096"), "not a Fargate size"),
-        (lambda t, c: t.update(NetworkMode="bridge"), "awsvpc"),
         (lambda t, c: c.update(Memory=1024), "exceeds the task's"),
-        (lambda t, c: c.update(Essential=False), "no essential container"),
         (lambda t, c: c.update(Image="repo/fastship:latest"), "immutable"),
         (lambda t, c: c.update(Image={"Fn::Sub": "${Repo}:main"}), "immutable"),
-        (lambda t, c: c["PortMappings"][0].update(HostPort=80), "HostPort must equal"),
         (
             lambda t, c: c["HealthCheck"].update(Interval=5, Timeout=5),
             "greater than timeout",
@@ -105,6 +105,61 @@ def test_each_task_rule_catches_its_breakage(change, expected):
     assert any(expected in problem for problem in problems), problems
 
 
+def cfn_lint_rules(template: dict) -> set[str]:
+    """The cfn-lint rule ids a template breaks (errors and warnings)."""
+    from cfnlint.api import lint_all
+
+    return {match.rule.id for match in lint_all(json.dumps(template))}
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        # The post-mortem's "No Fargate configuration exists" (512 CPU / 1536 MiB).
+        (
+            lambda r: r["ApiTaskDefinition"]["Properties"].update(
+                Cpu="512", Memory="1536"
+            ),
+            "E3047",
+        ),
+        (
+            lambda r: r["ApiTaskDefinition"]["Properties"].update(
+                Cpu="256", Memory="4096"
+            ),
+            "E3047",
+        ),
+        (
+            lambda r: r["ApiTaskDefinition"]["Properties"].update(NetworkMode="bridge"),
+            "E3048",
+        ),
+        # The post-mortem's empty network bindings and non-essential container.
+        (lambda r: api_container(r).update(Essential=False), "E3042"),
+        (lambda r: api_container(r)["PortMappings"][0].update(HostPort=80), "E3053"),
+        (
+            lambda r: r["TargetGroup"]["Properties"].update(HealthyThresholdCount=11),
+            "E3034",
+        ),
+        (
+            lambda r: r["TargetGroup"]["Properties"].update(UnhealthyThresholdCount=1),
+            "E3034",
+        ),
+        (
+            lambda r: r["TargetGroup"]["Properties"].update(
+                HealthCheckIntervalSeconds=400
+            ),
+            "E3034",
+        ),
+    ],
+)
+def test_what_cfn_lint_checks_our_rules_leave_to_it(change, rule):
+    """Fargate's sizes, awsvpc, port mappings, essential containers, target-group
+    ranges: cfn-lint refuses each broken copy, so the rules do not repeat them."""
+    template = app()
+    assert rule not in cfn_lint_rules(template)
+    change(template["Resources"])
+    assert rule in cfn_lint_rules(template)
+
+
 @pytest.mark.parametrize(
     ("target", "change", "expected"),
     [
@@ -113,8 +168,6 @@ def test_each_task_rule_catches_its_breakage(change, expected):
             {"HealthCheckIntervalSeconds": 10, "HealthCheckTimeoutSeconds": 10},
             "greater than timeout",
         ),
-        ("tg", {"HealthyThresholdCount": 11}, "outside 2-10"),
-        ("tg", {"UnhealthyThresholdCount": 1}, "outside 2-10"),
         ("tg", {"HealthCheckPath": "/api/v1/health"}, "/health"),
         ("tg", {"Matcher": {"HttpCode": "200-499"}}, "matcher"),
         ("tg", {"TargetType": "instance"}, "TargetType ip"),
