@@ -321,11 +321,12 @@ class PrivateCluster:
             capture_output=True,
         )
 
-    def start(self) -> None:
+    def start(self, *settings: str) -> None:
+        """Start it; each of ``settings`` is a ``name=value`` of postgresql.conf."""
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 "
             f"-c unix_socket_directories={self.folder}"
-        )
+        ) + "".join(f" -c {setting}" for setting in settings)
         self._pg_ctl("-o", options, "-l", str(self.folder / "log"), "start")
 
     def stop(self) -> None:
