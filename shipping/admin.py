@@ -141,6 +141,11 @@ class ShipmentEventInline(admin.TabularInline):
         return False
 
 
+def _open(shipment: Shipment | None) -> bool:
+    """No shipment (a list's question) or one not yet delivered or cancelled."""
+    return shipment is None or shipment.status not in FINISHED
+
+
 @admin.register(Shipment)
 class ShipmentAdmin(admin.ModelAdmin):
     # What fits at 1280 px (a browser test); the rest is on the shipment page.
@@ -195,16 +200,12 @@ class ShipmentAdmin(admin.ModelAdmin):
     def has_change_permission(
         self, request: HttpRequest, obj: Shipment | None = None
     ) -> bool:
-        if obj is not None and obj.status in FINISHED:
-            return False
-        return super().has_change_permission(request, obj)
+        return _open(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(
         self, request: HttpRequest, obj: Shipment | None = None
     ) -> bool:
-        if obj is not None and obj.status in FINISHED:
-            return False
-        return super().has_delete_permission(request, obj)
+        return _open(obj) and super().has_delete_permission(request, obj)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
