@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -300,3 +301,37 @@ def test_stack_parameters_keep_previous_values_and_refuse_typos(tmp_path):
     ]
     with pytest.raises(SystemExit, match="'Typo' is not a template parameter"):
         parameters(declared, previous, ["Typo=1"])
+
+
+def test_every_parameter_a_first_deploy_needs_can_be_given_to_the_script():
+    """Each stack's parameters without a default are ones deploy.sh passes or
+    reads from a variable the README names, and every variable maps to a
+    parameter its template declares (the data stack is not run in moto)."""
+    from tests.deploy.test_ecs_rules import rules
+
+    script = (PROJECT_DIR / "docker/deploy.sh").read_text().replace("\\\n", " ")
+    readme = (PROJECT_DIR / "README.md").read_text()
+    given: dict[str, set[str]] = {}
+    for found in re.finditer(
+        r"mapfile -t (\w+) < <\(overrides ([A-Z_: A-Za-z]+)\)", script
+    ):
+        array, variables = found.groups()
+        call = re.compile(
+            rf"deploy_stack \S+ (\w+)\.yaml \"\$\{{{array}\[@\]\}}\"(.*)"
+        ).search(script, found.end())
+        assert call, array
+        template, literal = call.groups()
+        pairs = [pair.split(":") for pair in variables.split()]
+        given[template] = {parameter for _, parameter in pairs} | {"Environment"}
+        given[template] |= set(re.findall(r"\"(\w+)=", literal))
+        declared = rules.load_template(
+            PROJECT_DIR / f"docker/cloudformation/{template}.yaml"
+        )["Parameters"]
+        for variable, parameter in pairs:
+            assert parameter in declared, f"{variable} → {parameter} not in {template}"
+        required = {name for name, p in declared.items() if "Default" not in p}
+        assert required <= given[template], (template, required - given[template])
+        for variable, parameter in pairs:
+            if parameter in required:
+                assert variable in readme, f"the README never names {variable}"
+    assert set(given) == {"network", "data", "app"}
