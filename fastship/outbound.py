@@ -4,8 +4,10 @@ A target must be ``https`` on port 443 and every address its host resolves to
 must be public (no loopback, private, link-local, shared or metadata range); the
 request then connects to the address that was checked (a DNS answer that
 changes in between cannot redirect it), follows no redirect, and waits at most
-``timeout`` seconds to connect and for each read. ``allow_private`` lifts the
-address and scheme rules (development and tests).
+``timeout`` seconds to connect and for each read, and ``deadline`` seconds in
+all: a target that trickles its answer a byte at a time is cut off then (its
+socket is shut down from a timer). ``allow_private`` lifts the address and
+scheme rules (development and tests).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,7 +60,9 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check_target(url: str, *, allow_private: bool) -> Target:
+def check_target(
+    url: str, *, allow_private: bool, resolve_within: float = RESOLVE_SECONDS
+) -> Target:
     """Resolve ``url`` and refuse it unless it may be called (see the module)."""
     try:
         parts = urlsplit(url)
@@ -73,7 +78,7 @@ def check_target(url: str, *, allow_private: bool) -> Target:
     if not allow_private and port != 443:
         # The tasks' security group lets out HTTPS on 443 only (docker/).
         raise TargetRefused("The URL must use the https port, 443.")
-    addresses = _resolve(parts.hostname, port)
+    addresses = _resolve(parts.hostname, port, min(resolve_within, RESOLVE_SECONDS))
     if not allow_private:
         for address in addresses:
             if not is_public(address):
@@ -85,8 +90,8 @@ def check_target(url: str, *, allow_private: bool) -> Target:
     return Target(parts.scheme, parts.hostname, port, path, addresses)
 
 
-def _resolve(host: str, port: int) -> tuple[str, ...]:
-    """The host's addresses, within RESOLVE_SECONDS (a slow resolver is refused)."""
+def _resolve(host: str, port: int, within: float) -> tuple[str, ...]:
+    """The host's addresses, within ``within`` seconds (a slow resolver is refused)."""
     found: list[Any] = []
 
     def lookup() -> None:
@@ -95,14 +100,43 @@ def _resolve(host: str, port: int) -> tuple[str, ...]:
 
     thread = threading.Thread(target=lookup, name="outbound-dns", daemon=True)
     thread.start()
-    thread.join(RESOLVE_SECONDS)
+    thread.join(within)
     if thread.is_alive() or not found:
         raise TargetRefused(f"{host} does not resolve.")
     return tuple(dict.fromkeys(str(info[4][0]) for info in found))
 
 
+class _Deadline:
+    """Shuts a connection's socket down when ``seconds`` have passed."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float):
+        self.connection = connection
+        self.passed = threading.Event()
+        self._timer = threading.Timer(max(seconds, 0.0), self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _cut(self) -> None:
+        self.passed.set()
+        sock = self.connection.sock
+        if sock is not None:
+            # The plain socket's shutdown, also under TLS: it wakes a read in
+            # another thread without touching the TLS object that read uses.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def check(self) -> None:
+        if self.passed.is_set():
+            raise TimeoutError("the deadline passed")
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to one checked address, with the certificate checked for the host."""
+
+    deadline: _Deadline | None = None
 
     def __init__(self, target: Target, address: str, timeout: float) -> None:
         super().__init__(
@@ -115,16 +149,26 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        # The handshake starts once the deadline can reach the socket.
+        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
+            sock, server_hostname=self.host, do_handshake_on_connect=False
+        )
+        if self.deadline is not None:
+            self.deadline.check()
+        self.sock.do_handshake()
 
 
 class _PinnedHTTP(http.client.HTTPConnection):
+    deadline: _Deadline | None = None
+
     def __init__(self, target: Target, address: str, timeout: float) -> None:
         super().__init__(target.host, target.port, timeout=timeout)
         self._address = address
 
     def connect(self) -> None:
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        if self.deadline is not None:
+            self.deadline.check()
 
 
 def post(
@@ -133,21 +177,32 @@ def post(
     headers: dict[str, str],
     *,
     timeout: float,
+    deadline: float,
     allow_private: bool,
 ) -> Outcome:
     """POST ``body`` once; never raises for the target's own failures."""
+    started = time.monotonic()
     try:
-        target = check_target(url, allow_private=allow_private)
+        target = check_target(url, allow_private=allow_private, resolve_within=deadline)
     except TargetRefused as refused:
         return Outcome(None, f"refused: {refused}"[:200])
     kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
     connection = kind(target, target.addresses[0], timeout)
+    connection.deadline = cut = _Deadline(
+        connection, deadline - (time.monotonic() - started)
+    )
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         response.read(MAX_RESPONSE_BYTES)
+        # An answer cut off (its headers or body ended by the shutdown) is no
+        # answer: the attempt is retried with the same webhook-id.
+        cut.check()
         return Outcome(response.status)
     except (OSError, http.client.HTTPException) as error:
+        if cut.passed.is_set():
+            return Outcome(None, f"no complete answer within {deadline:g} s")
         return Outcome(None, (type(error).__name__ + f": {error}")[:200])
     finally:
+        cut.cancel()
         connection.close()

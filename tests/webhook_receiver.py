@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HANG = "hang"  # an answer that never comes (until the server stops)
+# An answer that never ends: a byte of the status line every TRICKLE_EVERY
+# seconds, so no single read waits long enough to time out.
+TRICKLE = "trickle"
+TRICKLE_EVERY = 0.25
 
 
 @dataclass
@@ -21,7 +25,7 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers the next requests with ``answers`` (status codes or HANG), then 200."""
+    """Answers the next requests with ``answers`` (codes, HANG, TRICKLE), then 200."""
 
     port: int = 0
     answers: list[int | str] = field(default_factory=list)
@@ -55,6 +59,16 @@ def running_receiver(*answers: int | str) -> Iterator[Receiver]:
             answer = receiver.answers.pop(0) if receiver.answers else 200
             if answer == HANG:
                 receiver.stopping.wait(60)
+                return
+            if answer == TRICKLE:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"." * 1000:
+                    if receiver.stopping.wait(TRICKLE_EVERY):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
                 return
             self.send_response(int(answer))
             self.send_header("Content-Length", "0")

@@ -160,7 +160,10 @@ class Webhooks(Group):
         development=True,
     )
     WEBHOOK_TIMEOUT = Float(
-        10.0, "Seconds a delivery waits to connect, and for each read.", minimum=0.1
+        10.0,
+        "Seconds a delivery waits to connect, and for each read; an attempt "
+        "takes at most twice this in all.",
+        minimum=0.1,
     )
     WEBHOOK_DISABLE_AFTER_DAYS = Int(
         5,

@@ -65,6 +65,20 @@ def _claim(delivery_id: str) -> WebhookDelivery | None:
     return delivery
 
 
+def attempt_deadline() -> float:
+    """Seconds one attempt may take in all: DNS, connect, TLS, send, answer."""
+    return 2 * settings.WEBHOOK_TIMEOUT
+
+
+def claim_lease() -> timedelta:
+    """How long a claim stands before the relay takes its worker for dead.
+
+    A full timeout longer than an attempt may take, so a slow receiver is
+    never sent the event a second time while the first attempt still runs.
+    """
+    return timedelta(seconds=attempt_deadline() + settings.WEBHOOK_TIMEOUT)
+
+
 def delivery_attempt(*, delivery_id: str) -> bool:
     """Make one attempt at a due delivery; return whether it was delivered."""
     delivery = _claim(delivery_id)
@@ -96,6 +110,7 @@ def delivery_attempt(*, delivery_id: str) -> bool:
             "webhook-signature": " ".join(signatures),
         },
         timeout=settings.WEBHOOK_TIMEOUT,
+        deadline=attempt_deadline(),
         allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     )
     _settle(delivery, outcome, final=False)
@@ -199,9 +214,8 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
     many were enqueued.
     """
     now = timezone.now()
-    lease = timedelta(seconds=settings.WEBHOOK_TIMEOUT * 3)
     stale = WebhookDelivery.objects.filter(
-        state=State.SENDING, claimed_at__lt=now - lease
+        state=State.SENDING, claimed_at__lt=now - claim_lease()
     )
     for delivery in stale.select_related("endpoint")[:limit]:
         _settle(delivery, outbound.Outcome(None, "attempt did not finish"), final=False)

@@ -137,12 +137,16 @@ def test_registration_refuses_private_targets_in_production_settings(
 def test_each_delivery_checks_again_and_follows_no_redirect():
     """A target that became private is refused at delivery, before connecting."""
     with running_receiver() as receiver:
-        refused = post(receiver.url, b"{}", {}, timeout=1, allow_private=False)
+        refused = post(
+            receiver.url, b"{}", {}, timeout=1, deadline=2, allow_private=False
+        )
         assert refused.status is None
         assert refused.error.startswith("refused:")
         assert receiver.received == []
         with running_receiver(302) as redirecting:
-            answered = post(redirecting.url, b"{}", {}, timeout=1, allow_private=True)
+            answered = post(
+                redirecting.url, b"{}", {}, timeout=1, deadline=2, allow_private=True
+            )
         assert answered.status == 302
         assert not answered.ok
         assert receiver.received == []
@@ -164,3 +168,36 @@ def test_the_variable_is_a_boolean():
         Webhooks.WEBHOOK_ALLOW_PRIVATE_TARGETS.read(
             {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "maybe"}
         )
+
+
+def test_a_tls_handshake_that_trickles_is_cut_at_the_deadline():
+    """A server that starts a TLS record and then sends a byte every 0.25 s:
+    the handshake ends at the deadline, before its own (total) timeout."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.sendall(b"\x16\x03\x03\x40\x00")  # a 16 KiB handshake record
+            while not stop.wait(0.25):
+                try:
+                    connection.sendall(b"\x00")
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    url = f"https://127.0.0.1:{listener.getsockname()[1]}/hooks"
+    started = time.monotonic()
+    try:
+        outcome = post(url, b"{}", {}, timeout=5, deadline=1, allow_private=True)
+    finally:
+        stop.set()
+        listener.close()
+    elapsed = time.monotonic() - started
+    assert outcome.status is None
+    assert outcome.error == "no complete answer within 1 s"
+    assert elapsed < 5  # cut by the deadline, not by the handshake's own timeout

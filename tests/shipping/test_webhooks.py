@@ -11,7 +11,7 @@ from standardwebhooks.webhooks import Webhook
 from shipping.models import WebhookDelivery, WebhookEndpoint
 from shipping.services import webhook_delivery
 from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
-from tests.webhook_receiver import HANG, running_receiver
+from tests.webhook_receiver import HANG, TRICKLE, running_receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,29 @@ def test_a_hanging_receiver_costs_the_attempt_no_more_than_the_timeout(api, sett
     delivery = WebhookDelivery.objects.get()
     assert delivery.state == "pending"
     assert "timeout" in delivery.last_error.lower()
+
+
+def test_a_trickling_receiver_is_cut_before_the_claim_expires(api, settings):
+    """A receiver that sends a byte every 0.25 s never lets one read time out;
+    the attempt still ends at its deadline, well before the relay would take
+    the claim as a dead worker's and send the event again."""
+    settings.WEBHOOK_TIMEOUT = 2
+    seller = seller_make()
+    partner_make(zip_codes=("20095",))
+    with running_receiver(TRICKLE) as receiver:
+        register(api, seller, receiver.url, events=["shipment.created"])
+        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
+        make_due()
+        started = time.monotonic()
+        attempt_all_due()
+        elapsed = time.monotonic() - started
+    deadline = webhook_delivery.attempt_deadline()
+    assert deadline < webhook_delivery.claim_lease().total_seconds()
+    # The trickle alone would take 250 s; the deadline is 4 s, the lease 6 s.
+    assert elapsed < webhook_delivery.claim_lease().total_seconds()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.state == "pending"
+    assert f"within {deadline:g} s" in delivery.last_error
 
 
 def test_gives_up_after_the_last_attempt_and_disables_a_long_failing_endpoint(
