@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from shipping import selectors
 from shipping.apis.common import PublicApi, StrictSerializer
-from shipping.apis.outputs import EventOutputSerializer, event_data, timestamp
+from shipping.representations import EventOutputSerializer, event_data, timestamp
 from shipping.selectors import TrackingRow
 from shipping.services.reviews import review_create
 from shipping.throttles import VerificationClientThrottle

@@ -16,14 +16,10 @@ from rest_framework.views import APIView
 
 from shipping import selectors
 from shipping.apis.common import StrictSerializer, current_user, zip_code_field
-from shipping.apis.outputs import (
-    EventOutputSerializer,
-    ShipmentOutputSerializer,
-    ShipmentPageSerializer,
-    ShipmentPagination,
-)
+from shipping.apis.outputs import ShipmentPageSerializer, ShipmentPagination
 from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
+from shipping.representations import EventOutputSerializer, ShipmentOutputSerializer
 from shipping.services import shipments, tags
 from shipping.services.idempotency import idempotency_once, request_fingerprint
 from shipping.throttles import ShipmentCreateThrottle

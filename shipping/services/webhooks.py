@@ -26,6 +26,7 @@ from fastship.outbound import TargetRefused, check_target
 from shipping.exceptions import NotFound, WebhookLimitReached, WebhookTargetRefused
 from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job
 from shipping.models import Seller, Shipment, WebhookDelivery, WebhookEndpoint
+from shipping.representations import ShipmentOutputSerializer
 
 Event = WebhookEndpoint.Event
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format, not a secret
@@ -120,8 +121,6 @@ def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
     ]
     if not endpoints:
         return 0
-    from shipping.apis.outputs import ShipmentOutputSerializer
-
     shipment = Shipment.objects.select_related("delivery_partner__user").get(
         pk=shipment.pk
     )

@@ -51,6 +51,18 @@ def test_infrastructure_does_not_import_the_domain(package, forbidden):
     assert offenders(package, forbidden) == {}
 
 
+def test_services_and_jobs_do_not_import_the_api_layer():
+    """Services, selectors and jobs serve the views, never the other way round:
+    what they share with the API's answers lives in shipping/representations.py."""
+    assert offenders("shipping/services", ("shipping.apis",)) == {}
+    for module in ("shipping/selectors.py", "shipping/jobs.py"):
+        assert not {
+            m
+            for m in imported_modules(PROJECT_DIR / module)
+            if m.startswith("shipping.apis")
+        }, module
+
+
 def test_every_domain_error_is_registered_for_the_schema():
     from fastship.api.domain_error import DomainError
     from shipping import exceptions

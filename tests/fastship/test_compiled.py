@@ -109,7 +109,7 @@ from django.core.management import call_command
 call_command("migrate", verbosity=0)
 from django.test import Client
 from rest_framework import serializers
-from shipping.apis.outputs import ShipmentOutputSerializer
+from shipping.representations import ShipmentOutputSerializer
 from shipping.models import Shipment
 from tests.factories import bearer, partner_make, seller_make, shipment_make
 partner_make(zip_codes=("20095",))

@@ -11,8 +11,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from shipping import selectors
-from shipping.apis.outputs import ShipmentOutputSerializer
 from shipping.models import Shipment
+from shipping.representations import ShipmentOutputSerializer
 from tests.factories import bearer, partner_make, seller_make, shipment_make
 
 pytestmark = pytest.mark.django_db
