@@ -64,15 +64,18 @@ class Variable(Generic[T]):
     def read(
         self,
         environ: Mapping[str, str],
-        environment: str = "development",
+        environment: str | None = None,
         *,
         default: T = _UNSET,
     ) -> T:
-        """The value in ``environ``, else the default for ``environment``.
+        """The value in ``environ``, else the default for ``environment``
+        (when not given: ``environ``'s own ``DJANGO_ENV``, else development).
 
         ``default`` replaces the declared one where another variable decides it
         (the help text says so).
         """
+        if environment is None:
+            environment = environ.get("DJANGO_ENV", "").strip() or "development"
         raw = environ.get(self.name, "").strip()
         if not raw:
             if self.required_in_production and environment == "production":

@@ -76,6 +76,14 @@ class TestTypedValues:
         with pytest.raises(ImproperlyConfigured, match="KEY is required in production"):
             Sample.KEY.read({}, "production")
 
+    def test_the_environment_defaults_to_the_environs_own(self):
+        """A reader that names no environment gets DJANGO_ENV's defaults."""
+        assert Sample.HSTS.read({"DJANGO_ENV": "production"}) == 31_536_000
+        assert Sample.HSTS.read({"DJANGO_ENV": "test"}) == 0
+        assert Sample.HSTS.read({}) == 0
+        with pytest.raises(ImproperlyConfigured, match="KEY is required"):
+            Sample.KEY.read({"DJANGO_ENV": "production"})
+
 
 def test_env_example_is_generated_from_the_declarations():
     """`python -m fastship.config > .env.example` was run after the last change."""
