@@ -26,6 +26,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from fastship.compiled import CompiledQuery
 from shipping.models import ApiKey, User
+from shipping.permissions import IsPartner
 from shipping.services.api_keys import api_key_authenticate
 
 _COLUMNS = [field.attname for field in User._meta.concrete_fields]
@@ -107,6 +108,18 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
     target_class = "shipping.authentication.ApiKeyAuthentication"
     name = "apiKey"
+
+    def get_security_requirement(
+        self, auto_schema: Any
+    ) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
+        """Only where a seller's key works: not a partner's routes, and not
+        what a view keeps for logins (``logins_only``: creating keys)."""
+        view = auto_schema.view
+        if any(isinstance(p, IsPartner) for p in view.get_permissions()):
+            return []
+        if auto_schema.method in getattr(view, "logins_only", ()):
+            return []
+        return {self.name: []}
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {

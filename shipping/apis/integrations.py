@@ -40,6 +40,7 @@ class ApiKeyCollectionApi(APIView):
     """GET: your live API keys (no secrets). POST: a new key (a login only)."""
 
     permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
+    logins_only = frozenset({"POST"})  # a key never makes keys (schema too)
 
     class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=100)
@@ -62,7 +63,7 @@ class ApiKeyCollectionApi(APIView):
 
         Only a login (a bearer token) may create keys, never another key.
         """
-        if isinstance(request.auth, ApiKey):
+        if request.method in self.logins_only and isinstance(request.auth, ApiKey):
             raise PermissionDenied("An API key cannot create API keys; log in.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

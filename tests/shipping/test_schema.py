@@ -30,6 +30,17 @@ def test_schema_is_valid_openapi(client):
     ):
         assert path in paths
     assert "jwtAuth" in document["components"]["securitySchemes"]
+    # An API key is offered only where a seller's key works.
+
+    def schemes(path: str, method: str) -> set[str]:
+        return {name for r in paths[path][method]["security"] for name in r}
+
+    assert schemes("/api/v1/shipments/", "get") == {"jwtAuth", "apiKey"}
+    assert schemes("/api/v1/shipments/", "post") == {"jwtAuth", "apiKey"}
+    assert schemes("/api/v1/api-keys/", "get") == {"jwtAuth", "apiKey"}
+    assert schemes("/api/v1/api-keys/", "post") == {"jwtAuth"}
+    assert schemes("/api/v1/shipments/{shipment_id}/", "patch") == {"jwtAuth"}
+    assert schemes("/api/v1/shipments/{shipment_id}/", "get") == {"jwtAuth", "apiKey"}
     # error responses (drf-standardized-errors) are documented, 409 included
     create = paths["/api/v1/shipments/"]["post"]["responses"]
     assert {"201", "400", "401", "403"} <= set(create)
