@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -302,6 +303,16 @@ def private_redis() -> Iterator[PrivateRedis]:
         server.kill()
 
 
+def run_or_say(argv: list[str], **kwargs: Any) -> None:
+    """Run ``argv``; if it fails, raise with what it printed (not just its code)."""
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv[:6])} exited {result.returncode}:\n"
+            f"{result.stdout}{result.stderr}"
+        )
+
+
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 
 
@@ -312,13 +323,11 @@ class PrivateCluster:
 
     def _pg_ctl(self, *args: str) -> None:
         assert PG_BIN is not None
-        subprocess.run(
+        run_or_say(
             [
                 *("runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl")),
                 *("-D", str(self.folder / "data"), "-w", "-t", "30", *args),
-            ],
-            check=True,
-            capture_output=True,
+            ]
         )
 
     def start(self, *settings: str) -> None:
@@ -353,27 +362,23 @@ def private_cluster() -> Iterator[PrivateCluster]:
     folder = Path(tempfile.mkdtemp(prefix="fastship-pg-"))
     postgres = pwd.getpwnam("postgres")
     os.chown(folder, postgres.pw_uid, postgres.pw_gid)
-    subprocess.run(
+    run_or_say(
         [
             *("runuser", "-u", "postgres", "--", str(PG_BIN / "initdb")),
             *("-D", str(folder / "data"), "-A", "trust", "-U", "postgres", "--no-sync"),
-        ],
-        check=True,
-        capture_output=True,
+        ]
     )
     server = PrivateCluster(folder, free_port())
     server.start()
     try:
         server.sql("CREATE DATABASE fastship")
-        subprocess.run(
+        run_or_say(
             [sys.executable, "manage.py", "migrate", "-v0"],
             env=server_env(DATABASE_URL=server.url(), REDIS_URL=None),
-            check=True,
-            capture_output=True,
             cwd=PROJECT_DIR,
         )
         yield server
     finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
+        with contextlib.suppress(RuntimeError):
             server.stop()
         shutil.rmtree(folder, ignore_errors=True)
