@@ -128,19 +128,25 @@ def test_a_receiver_answering_500_gets_the_same_webhook_id_again(api):
     assert len(receiver.received) == 2
 
 
-def test_a_hanging_receiver_costs_the_attempt_no_more_than_the_timeout(api, settings):
-    settings.WEBHOOK_TIMEOUT = 1
+def timed_attempt(api, answer: int | str) -> tuple[float, WebhookDelivery]:
+    """One create's event, attempted against a receiver that answers ``answer``:
+    the seconds the attempt took, and its delivery row after it."""
     seller = seller_make()
     partner_make(zip_codes=("20095",))
-    with running_receiver(HANG) as receiver:
+    with running_receiver(answer) as receiver:
         register(api, seller, receiver.url, events=["shipment.created"])
         api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
         make_due()
         started = time.monotonic()
         attempt_all_due()
         elapsed = time.monotonic() - started
+    return elapsed, WebhookDelivery.objects.get()
+
+
+def test_a_hanging_receiver_costs_the_attempt_no_more_than_the_timeout(api, settings):
+    settings.WEBHOOK_TIMEOUT = 1
+    elapsed, delivery = timed_attempt(api, HANG)
     assert elapsed < 5 * settings.WEBHOOK_TIMEOUT  # 1 s timeout; generous bound
-    delivery = WebhookDelivery.objects.get()
     assert delivery.state == "pending"
     assert "timeout" in delivery.last_error.lower()
 
@@ -150,20 +156,11 @@ def test_a_trickling_receiver_is_cut_before_the_claim_expires(api, settings):
     the attempt still ends at its deadline, well before the relay would take
     the claim as a dead worker's and send the event again."""
     settings.WEBHOOK_TIMEOUT = 2
-    seller = seller_make()
-    partner_make(zip_codes=("20095",))
-    with running_receiver(TRICKLE) as receiver:
-        register(api, seller, receiver.url, events=["shipment.created"])
-        api.post("/api/v1/shipments/", SHIPMENT_BODY, format="json", **bearer(seller))
-        make_due()
-        started = time.monotonic()
-        attempt_all_due()
-        elapsed = time.monotonic() - started
+    elapsed, delivery = timed_attempt(api, TRICKLE)
     deadline = webhook_delivery.attempt_deadline()
     assert deadline < webhook_delivery.claim_lease().total_seconds()
     # The trickle alone would take 250 s; the deadline is 4 s, the lease 6 s.
     assert elapsed < webhook_delivery.claim_lease().total_seconds()
-    delivery = WebhookDelivery.objects.get()
     assert delivery.state == "pending"
     assert f"within {deadline:g} s" in delivery.last_error
 
