@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import django_rq
 from django.conf import settings
+from django.db import transaction
 from rq import Queue
 from rq.job import Job
 
@@ -139,6 +141,15 @@ class BackgroundEnqueuer:
             enqueue(queue_name, func, *args)
             return
         self._handoff.submit((queue_name, func, args, job_options))
+
+    def submit_after_commit(
+        self, queue_name: str, func: Callable[..., Any], *args: Any, **job_options: Any
+    ) -> None:
+        """:meth:`submit` once the current transaction commits (an outbox row's
+        job must not run before its row is visible, nor at all on a rollback)."""
+        transaction.on_commit(
+            functools.partial(self.submit, queue_name, func, *args, **job_options)
+        )
 
     def _queue(self, name: str) -> Queue:
         queue = self._queues.get(name)

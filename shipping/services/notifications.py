@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import time
 from datetime import timedelta
@@ -71,10 +70,8 @@ def notification_queue(
             settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT,
         )
         return notification
-    transaction.on_commit(
-        lambda: background_enqueuer.submit(
-            "emails", send_notification_job, notification.pk, **_job_options()
-        )
+    background_enqueuer.submit_after_commit(
+        "emails", send_notification_job, notification.pk, **_job_options()
     )
     return notification
 
@@ -239,14 +236,8 @@ def _notifications_requeue(*, notification_ids: list[int], state: str) -> int:
             state=Notification.State.PENDING, claimed_at=None
         )
         for notification_id in ids:
-            transaction.on_commit(
-                functools.partial(
-                    background_enqueuer.submit,
-                    "emails",
-                    send_notification_job,
-                    notification_id,
-                    **_job_options(),
-                )
+            background_enqueuer.submit_after_commit(
+                "emails", send_notification_job, notification_id, **_job_options()
             )
     return len(ids)
 

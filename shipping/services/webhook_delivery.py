@@ -13,7 +13,6 @@ disabled, and its seller is told by mail.
 
 from __future__ import annotations
 
-import functools
 import logging
 import random
 from datetime import datetime, timedelta
@@ -21,7 +20,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from fastship import outbound
@@ -221,8 +219,8 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
         _settle(delivery, outbound.Outcome(None, "attempt did not finish"), final=False)
     due = list(
         WebhookDelivery.objects.filter(
-            Q(state=State.PENDING)
-            & Q(next_attempt_at__lte=now - timedelta(seconds=older_than_seconds))
+            state=State.PENDING,
+            next_attempt_at__lte=now - timedelta(seconds=older_than_seconds),
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
@@ -248,13 +246,7 @@ def deliveries_redeliver(*, delivery_ids: list[Any]) -> int:
         state=State.PENDING, next_attempt_at=timezone.now(), delivered_at=None
     )
     for delivery_id in ids:  # handed over without waiting, as at a change
-        transaction.on_commit(
-            functools.partial(
-                background_enqueuer.submit,
-                "default",
-                deliver_webhook_job,
-                str(delivery_id),
-                **OUTBOX_JOB_OPTIONS,
-            )
+        background_enqueuer.submit_after_commit(
+            "default", deliver_webhook_job, str(delivery_id), **OUTBOX_JOB_OPTIONS
         )
     return len(ids)

@@ -9,7 +9,6 @@ Signatures follow Standard Webhooks 1.0.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -112,45 +111,45 @@ def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
     API shows it to its seller, rendered once, so every attempt sends the same
     bytes. Returns how many deliveries were recorded.
     """
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
             seller_id=shipment.seller_id, disabled_at__isnull=True
         )
-        if set(endpoint.events) & set(events)
+    )
+    subscribed = [
+        (event, endpoint)
+        for event in events
+        for endpoint in endpoints
+        if event in endpoint.events
     ]
-    if not endpoints:
+    if not subscribed:
         return 0
     shipment = Shipment.objects.select_related("delivery_partner__user").get(
         pk=shipment.pk
     )
     data = dict(ShipmentOutputSerializer(shipment).data)
     now = timezone.now()
+    bodies = {
+        event: json.dumps(
+            {"type": event, "timestamp": now.isoformat(), "data": data},
+            separators=(",", ":"),
+            default=str,
+        )
+        for event, _ in subscribed
+    }
     deliveries = [
         WebhookDelivery(
             endpoint=endpoint,
             event_type=event,
-            body=json.dumps(
-                {"type": event, "timestamp": now.isoformat(), "data": data},
-                separators=(",", ":"),
-                default=str,
-            ),
+            body=bodies[event],
             created_at=now,
             next_attempt_at=now,
         )
-        for event in events
-        for endpoint in endpoints
-        if event in endpoint.events
+        for event, endpoint in subscribed
     ]
     WebhookDelivery.objects.bulk_create(deliveries)
     for delivery in deliveries:
-        transaction.on_commit(
-            functools.partial(
-                background_enqueuer.submit,
-                "default",
-                deliver_webhook_job,
-                str(delivery.pk),
-                **OUTBOX_JOB_OPTIONS,
-            )
+        background_enqueuer.submit_after_commit(
+            "default", deliver_webhook_job, str(delivery.pk), **OUTBOX_JOB_OPTIONS
         )
     return len(deliveries)
