@@ -113,7 +113,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         self, auto_schema: Any
     ) -> dict[str, list[Any]] | list[dict[str, list[Any]]]:
         """Only where a seller's key works: not a partner's routes, and not
-        what a view keeps for logins (``logins_only``: creating keys)."""
+        what a view keeps for logins (``logins_only``, held by ``LoginsOnly``)."""
         view = auto_schema.view
         if any(isinstance(p, IsPartner) for p in view.get_permissions()):
             return []

@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from shipping.models import User
+from shipping.models import ApiKey, User
 
 
 class IsSeller(BasePermission):
@@ -31,4 +31,17 @@ class IsSellerOrPartner(BasePermission):
         return bool(
             request.user.is_authenticated
             and request.user.role in (User.Role.SELLER, User.Role.PARTNER)
+        )
+
+
+class LoginsOnly(BasePermission):
+    """The methods a view lists in ``logins_only`` refuse an API key: they need
+    a login (creating keys). The schema offers no key there either."""
+
+    message = "An API key cannot create API keys; log in."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return not (
+            request.method in getattr(view, "logins_only", ())
+            and isinstance(request.auth, ApiKey)
         )

@@ -6,7 +6,6 @@ from uuid import UUID
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +14,8 @@ from rest_framework.views import APIView
 from shipping import selectors
 from shipping.apis.common import StrictSerializer, current_user
 from shipping.apis.outputs import ShipmentPagination, page_serializer
-from shipping.models import ApiKey, Seller, WebhookEndpoint
-from shipping.permissions import IsSeller
+from shipping.models import Seller, WebhookEndpoint
+from shipping.permissions import IsSeller, LoginsOnly
 from shipping.services import api_keys, webhooks
 
 
@@ -39,8 +38,8 @@ class NewApiKeySerializer(ApiKeyOutputSerializer):
 class ApiKeyCollectionApi(APIView):
     """GET: your live API keys (no secrets). POST: a new key (a login only)."""
 
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-    logins_only = frozenset({"POST"})  # a key never makes keys (schema too)
+    permission_classes = [IsAuthenticated, IsSeller, LoginsOnly]  # noqa: RUF012
+    logins_only = frozenset({"POST"})  # a key never makes keys
 
     class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=100)
@@ -63,8 +62,6 @@ class ApiKeyCollectionApi(APIView):
 
         Only a login (a bearer token) may create keys, never another key.
         """
-        if request.method in self.logins_only and isinstance(request.auth, ApiKey):
-            raise PermissionDenied("An API key cannot create API keys; log in.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         api_key, key = api_keys.api_key_create(
