@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -66,10 +67,26 @@ def seeded_tags() -> None:
         Tag.objects.update_or_create(name=name, defaults={"instruction": instruction})
 
 
+# Where the browser tests leave screenshots for a person to look at: one
+# folder per test, listed at the end of the run.
+SCREENSHOTS = Path(
+    os.environ.get("BROWSER_SCREENSHOTS", Path(__file__).parents[1] / "screenshots")
+)
+SCREENSHOT_FOLDERS = pytest.StashKey[list[Path]]()
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    """This test's screenshot folder, emptied first; its path is printed at the end."""
+    folder = SCREENSHOTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    request.config.stash.setdefault(SCREENSHOT_FOLDERS, []).append(folder)
+    return folder
+
+
 def pytest_terminal_summary(terminalreporter, config) -> None:
     """Say where the browser tests left their screenshots for review."""
-    from tests.shipping.test_pages_browser import SCREENSHOT_FOLDERS
-
     folders = config.stash.get(SCREENSHOT_FOLDERS, [])
     if folders:
         terminalreporter.write_sep("-", "screenshots for review")

@@ -245,8 +245,12 @@ def gunicorn_argv(
 class PrivateRedis:
     """A ``redis-server`` of the test's own: hang it, kill it, start it again empty."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
+        """``options`` go to redis-server as they are (e.g. TLS instead of the
+        plain port: ``--port 0 --tls-port <port> ...``, with ``{port}`` in them
+        replaced by this server's port)."""
         self.port = free_port()
+        self.options = [option.format(port=self.port) for option in options]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -254,6 +258,7 @@ class PrivateRedis:
             [
                 *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no", "--loglevel", "warning"),
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -293,9 +298,9 @@ class PrivateRedis:
 
 
 @contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
+def private_redis(*options: str) -> Iterator[PrivateRedis]:
     """Yield a started :class:`PrivateRedis`; it is killed after."""
-    server = PrivateRedis()
+    server = PrivateRedis(*options)
     server.start()
     try:
         yield server

@@ -15,7 +15,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from tests.servers import (
     gunicorn_argv,
     http_request,
     private_cluster,
+    private_redis,
     running_server,
     server_env,
 )
@@ -112,30 +112,14 @@ def tls_postgres(certificates) -> Iterator[int]:
 @pytest.fixture(scope="module")
 def tls_redis(certificates) -> Iterator[int]:
     """A redis-server that speaks only TLS and wants the auth token."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *("redis-server", "--port", "0", "--tls-port", str(port)),
-            *("--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
-            *("--tls-cert-file", str(certificates["cert"])),
-            *("--tls-key-file", str(certificates["key"])),
-            *("--tls-ca-cert-file", str(certificates["ca"])),
-            *("--tls-auth-clients", "no", "--requirepass", REDIS_TOKEN),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not listen"
-            time.sleep(0.05)
-    yield port
-    process.kill()
-    process.wait()
+    with private_redis(
+        *("--port", "0", "--tls-port", "{port}"),
+        *("--tls-cert-file", str(certificates["cert"])),
+        *("--tls-key-file", str(certificates["key"])),
+        *("--tls-ca-cert-file", str(certificates["ca"])),
+        *("--tls-auth-clients", "no", "--requirepass", REDIS_TOKEN),
+    ) as server:
+        yield server.port
 
 
 def urls(postgres: int, redis: int, ca: Path) -> dict[str, str]:

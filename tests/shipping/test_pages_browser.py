@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import urllib.request
 from collections.abc import Iterator
@@ -18,23 +17,6 @@ from tests.factories import PASSWORD, seller_make
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = (390, 844)
 DESKTOP = (1280, 800)
-# Where the screenshots go for a person to look at: one folder per test.
-SCREENSHOTS = Path(
-    os.environ.get("BROWSER_SCREENSHOTS", Path(__file__).parents[2] / "screenshots")
-)
-
-
-@pytest.fixture
-def screenshots(request: pytest.FixtureRequest) -> Path:
-    """This test's screenshot folder, emptied first; its path is printed at the end."""
-    folder = SCREENSHOTS / request.node.name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    request.config.stash.setdefault(SCREENSHOT_FOLDERS, []).append(folder)
-    return folder
-
-
-SCREENSHOT_FOLDERS = pytest.StashKey[list[Path]]()
 
 
 @pytest.fixture
