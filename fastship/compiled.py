@@ -34,7 +34,7 @@ Row = dict[str, Any]
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    slots: dict[str, int]  # parameter name -> its position in params
+    slots: dict[str, tuple[int, ...]]  # parameter name -> its positions in params
     names: list[str]  # the columns, as values_list() names them
     converters: list[tuple[int, list[Any], Any]]
 
@@ -106,9 +106,9 @@ class CompiledQuery:
             raise TypeError(f"give exactly these parameters: {sorted(compiled.slots)}")
         params = list(compiled.params)
         for name, value in values.items():
-            params[compiled.slots[name]] = self.fields[name].get_db_prep_value(
-                value, connection
-            )
+            prepared = self.fields[name].get_db_prep_value(value, connection)
+            for position in compiled.slots[name]:
+                params[position] = prepared
         return params
 
     def _compile(self, using: str) -> _Compiled:
@@ -127,13 +127,10 @@ class CompiledQuery:
             slots = {}
             for name, placeholder in placeholders.items():
                 prepared = self.fields[name].get_db_prep_value(placeholder, connection)
-                found = [i for i, param in enumerate(params) if param == prepared]
-                if len(found) != 1:
-                    raise TypeError(
-                        f"parameter {name!r} must appear exactly once in the query "
-                        f"(found {len(found)} times)"
-                    )
-                slots[name] = found[0]
+                found = tuple(i for i, param in enumerate(params) if param == prepared)
+                if not found:
+                    raise TypeError(f"parameter {name!r} is not in the query")
+                slots[name] = found
             columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
             names = list(queryset._fields)  # type: ignore[attr-defined]
             if len(columns) != len(names):

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from shipping import pages
-from shipping.apis import accounts, integrations, me, public, shipments
+from shipping.apis import accounts, events, integrations, me, public, shipments
 from shipping.converters import TagNameConverter, TrackingCodeConverter
 
 register_converter(TrackingCodeConverter, "tracking_code")
@@ -45,7 +45,7 @@ api_urlpatterns = [
     ),
     path(
         "shipments/<uuid:shipment_id>/events/",
-        shipments.ShipmentEventsApi.as_view(),
+        events.ShipmentEventsApi.as_view(),
         name="shipment-events",
     ),
     path(

@@ -74,6 +74,9 @@ GENERIC_CODES = (
     "request_too_large",
     "throttled",
     "service_unavailable",
+    # Paged lists (fastship.api.pagination).
+    "invalid_cursor",
+    "page_too_deep",
 )
 ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "429", "503")
 
@@ -154,4 +157,19 @@ def document_domain_errors(
                 )
                 if examples:
                     media.setdefault("examples", {}).update(examples)
+    return result
+
+
+DEPRECATED_PARAMETERS = frozenset({"page"})
+
+
+def mark_deprecated_parameters(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: ``page`` (number) is deprecated."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") in DEPRECATED_PARAMETERS:
+                    parameter["deprecated"] = True
     return result

@@ -46,6 +46,7 @@ def simple_jwt(*, signing_key: str) -> dict[str, Any]:
 _HOOKS = [
     "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     "fastship.api.schema.document_domain_errors",
+    "fastship.api.schema.mark_deprecated_parameters",
 ]
 _SPECTACULAR = {
     "TITLE": "FastShip API",
@@ -53,9 +54,16 @@ _SPECTACULAR = {
         "Shipping management: sellers ship, delivery partners carry, recipients "
         "track and review. Authenticate with `Authorization: Bearer <access token>` "
         "from `POST /api/v1/auth/token/`. Errors use one format: "
-        '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.'
+        '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.\n\n'
+        "**Pagination.** Lists answer `{next, previous, results}`: follow `next` "
+        "(an opaque `cursor`) for the next page; `page_size` is 1 to 100. A "
+        "`Link` header names the `first` and `last` pages. Changed in 1.1: "
+        "`?page=N` is deprecated (answered with `count`, `Deprecation` and "
+        "`Sunset` headers until 2027-03-01, for the first 10,000 items), and "
+        "the timeline and API-key lists give pages when asked for `page_size` "
+        "or `cursor` (their bare array otherwise, deprecated as well)."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

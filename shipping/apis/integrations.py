@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fastship.api.pagination import (
+    PageParameters,
+    list_scope,
+    page_serializer,
+    paged_response,
+    paging_asked,
+    whole_list_response,
+)
 from shipping import selectors
 from shipping.apis.common import StrictSerializer, current_user
-from shipping.apis.outputs import ShipmentPagination, page_serializer
 from shipping.models import Seller, WebhookEndpoint
 from shipping.permissions import IsSeller, LoginsOnly
 from shipping.services import api_keys, webhooks
@@ -35,6 +43,18 @@ class NewApiKeySerializer(ApiKeyOutputSerializer):
     key = serializers.CharField(help_text="The whole key: shown in this answer only.")
 
 
+ApiKeyPageSerializer = page_serializer(
+    "ApiKeyPageSerializer", ApiKeyOutputSerializer, "One page of API keys."
+)
+# The key list answered a bare array before it had pages (one more release).
+API_KEYS_ANSWER = PolymorphicProxySerializer(
+    component_name="ApiKeyPageOrArray",
+    serializers=[ApiKeyPageSerializer, ApiKeyOutputSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+
+
 class ApiKeyCollectionApi(APIView):
     """GET: your live API keys (no secrets). POST: a new key (a login only)."""
 
@@ -45,12 +65,32 @@ class ApiKeyCollectionApi(APIView):
         name = serializers.CharField(max_length=100)
 
     @extend_schema(
-        responses={200: ApiKeyOutputSerializer(many=True)}, tags=["integrations"]
+        parameters=[PageParameters],
+        responses={200: API_KEYS_ANSWER},
+        tags=["integrations"],
     )
     def get(self, request: Request) -> Response:
-        """Your API keys that still work, newest first."""
+        """Your API keys that still work, newest first, a page at a time.
+
+        Without `page_size` or `cursor` the answer is the bare array of
+        before, deprecated (`Deprecation` header) until 2027-03-01.
+        """
+        params = PageParameters(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
         keys = selectors.api_keys_of(seller=_seller(request))
-        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+
+        def serialize(rows: list[Any]) -> Any:
+            return ApiKeyOutputSerializer(rows, many=True).data
+
+        if not paging_asked(params.validated_data):
+            return whole_list_response(keys, serialize=serialize)
+        return paged_response(
+            request,
+            keys,
+            params=params.validated_data,
+            scope=list_scope("api-keys", {}),
+            serialize=serialize,
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -186,14 +226,22 @@ DeliveryPageSerializer = page_serializer(
 class WebhookDeliveriesApi(APIView):
     permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
 
-    @extend_schema(responses={200: DeliveryPageSerializer}, tags=["integrations"])
+    @extend_schema(
+        parameters=[PageParameters],
+        responses={200: DeliveryPageSerializer},
+        tags=["integrations"],
+    )
     def get(self, request: Request, webhook_id: UUID) -> Response:
-        """The endpoint's delivery log, newest first (``page``, ``page_size``)."""
+        """The endpoint's delivery log, newest first, a page at a time."""
+        params = PageParameters(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
         deliveries = selectors.webhook_deliveries(
             seller=_seller(request), webhook_id=webhook_id
         )
-        paginator = ShipmentPagination()
-        page = paginator.paginate_queryset(deliveries, request, view=self)
-        return paginator.get_paginated_response(
-            DeliveryOutputSerializer(page, many=True).data
+        return paged_response(
+            request,
+            deliveries,
+            params=params.validated_data,
+            scope=list_scope(f"deliveries:{webhook_id}", {}),
+            serialize=lambda rows: DeliveryOutputSerializer(rows, many=True).data,
         )

@@ -6,7 +6,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -14,12 +17,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from fastship.api.pagination import (
+    PAGING,
+    PageParameters,
+    list_scope,
+    paged_response,
+)
 from shipping import selectors
 from shipping.apis.common import StrictSerializer, current_user, zip_code_field
-from shipping.apis.outputs import ShipmentPageSerializer, ShipmentPagination
+from shipping.apis.outputs import ShipmentPageSerializer
 from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
-from shipping.representations import EventOutputSerializer, ShipmentOutputSerializer
+from shipping.representations import ShipmentOutputSerializer
 from shipping.services import shipments, tags
 from shipping.services.idempotency import idempotency_once, request_fingerprint
 from shipping.throttles import ShipmentCreateThrottle
@@ -48,21 +57,22 @@ class ShipmentCollectionApi(APIView):
 
     permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(PageParameters):
         status = serializers.ChoiceField(
             choices=Shipment.Status.choices, required=False
         )
         tag = serializers.CharField(max_length=32, required=False)
-        # Read by ShipmentPagination; checked here so a bad value is a 400,
-        # not silently the default.
-        page = serializers.IntegerField(
-            min_value=1, required=False, help_text="Page number, from 1."
+        created_after = serializers.DateTimeField(
+            required=False, help_text="Only shipments created after this instant."
         )
-        page_size = serializers.IntegerField(
-            min_value=1,
-            max_value=ShipmentPagination.max_page_size,
+        created_before = serializers.DateTimeField(
+            required=False, help_text="Only shipments created before this instant."
+        )
+        updated_since = serializers.DateTimeField(
             required=False,
-            help_text=f"Shipments per page (default {ShipmentPagination.page_size}).",
+            help_text="Only shipments changed at or after this instant, in the "
+            "order they changed (oldest change first): poll with the time of "
+            "your last sync and follow `next`.",
         )
 
     class InputSerializer(StrictSerializer):
@@ -100,20 +110,26 @@ class ShipmentCollectionApi(APIView):
         tags=["shipments"],
     )
     def get(self, request: Request) -> Response:
-        """List shipments, newest first, paginated; filter by status or tag."""
+        """List shipments, newest first, a page at a time (follow `next`).
+
+        Filter by status, tag and creation time; with `updated_since`, the
+        shipments changed since then, in the order they changed.
+        """
         # A plain dict: DRF reads a QueryDict like a form, where "?tag=" counts
         # as absent; here a blank filter is refused, as the schema says.
         filters = self.FilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        queryset = selectors.shipment_list_for_user(
-            user=current_user(request),
-            **{key: wanted[key] for key in ("status", "tag") if key in wanted},
+        user = current_user(request)
+        shipments_of_user = selectors.shipment_list_for_user(
+            user=user, **{key: wanted[key] for key in wanted if key not in PAGING}
         )
-        paginator = ShipmentPagination()
-        page: list[Any] = paginator.paginate_queryset(queryset, request, view=self)  # type: ignore[arg-type,assignment]
-        return paginator.get_paginated_response(
-            ShipmentOutputSerializer(page, many=True).data
+        return paged_response(
+            request,
+            shipments_of_user,
+            params=wanted,
+            scope=list_scope(f"shipments:{user.role}", wanted),
+            serialize=lambda rows: ShipmentOutputSerializer(rows, many=True).data,
         )
 
     @extend_schema(
@@ -227,21 +243,6 @@ class ShipmentCancelApi(APIView):
         """Cancel a placed or in-transit shipment (owner seller)."""
         shipments.shipment_cancel(shipment_id=shipment_id, seller=_seller_of(request))
         return _shipment_response(request, shipment_id)
-
-
-class ShipmentEventsApi(APIView):
-    permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
-
-    @extend_schema(
-        responses={200: EventOutputSerializer(many=True)}, tags=["shipments"]
-    )
-    def get(self, request: Request, shipment_id: str) -> Response:
-        """The shipment's timeline, oldest first."""
-        shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id, tags=False
-        )
-        events = selectors.shipment_events(shipment_id=shipment.id)
-        return Response(EventOutputSerializer(events, many=True).data)
 
 
 class ShipmentTagAddApi(APIView):

@@ -16,7 +16,7 @@ class ApiKey(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     seller = models.ForeignKey(
-        Seller, on_delete=models.CASCADE, related_name="api_keys"
+        Seller, on_delete=models.CASCADE, related_name="api_keys", db_index=False
     )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True, editable=False)
@@ -27,6 +27,11 @@ class ApiKey(models.Model):
 
     class Meta:
         verbose_name = "API key"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["seller", "-created_at", "-id"], name="apikey_seller_list_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
@@ -79,7 +84,10 @@ class WebhookDelivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     event_type = models.CharField(max_length=40, choices=WebhookEndpoint.Event.choices)
     # The exact body sent on every attempt (the signature covers these bytes).
@@ -99,7 +107,11 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = "webhook deliveries"
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["state", "next_attempt_at"], name="webhook_due_idx"),
-            models.Index(fields=["endpoint", "-created_at"], name="webhook_log_idx"),
+            models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="webhook_log_list_idx"
+            ),
+            # Retention deletes the oldest finished deliveries first.
+            models.Index(fields=["created_at"], name="webhook_created_idx"),
         ]
 
     def __str__(self) -> str:

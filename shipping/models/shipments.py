@@ -51,29 +51,55 @@ class Shipment(models.Model):
     destination_zip_code = models.CharField(max_length=10, validators=[ZIP_CODE])
     recipient_email = models.EmailField()
     recipient_phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    # Looked up by the owner's list indexes below, which they lead.
     seller = models.ForeignKey(
-        Seller, on_delete=models.PROTECT, related_name="shipments"
+        Seller, on_delete=models.PROTECT, related_name="shipments", db_index=False
     )
     delivery_partner = models.ForeignKey(
-        DeliveryPartner, on_delete=models.PROTECT, related_name="shipments"
+        DeliveryPartner,
+        on_delete=models.PROTECT,
+        related_name="shipments",
+        db_index=False,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="shipments")
     estimated_delivery = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering: ClassVar[list[str]] = ["-created_at"]
+        ordering: ClassVar[list[str]] = ["-created_at", "-id"]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(
                 condition=Q(weight_kg__gt=0) & Q(weight_kg__lte=25),
                 name="shipment_weight_range",
             ),
         ]
+        # Each owner's list in its order (shipping/selectors/lists.py): newest
+        # first, by status, and by last change (updated_since).
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["seller", "-created_at"], name="shipment_seller_idx"),
+            # Every shipment, newest first (the admin's list), and its search.
+            models.Index(fields=["-created_at", "-id"], name="shipment_created_idx"),
+            models.Index(fields=["recipient_email"], name="shipment_recipient_idx"),
             models.Index(
-                fields=["delivery_partner", "-created_at"], name="shipment_partner_idx"
+                fields=["status", "-created_at", "-id"], name="shipment_status_idx"
+            ),
+            *(
+                index
+                for owner in ("seller", "delivery_partner")
+                for index in (
+                    models.Index(
+                        fields=[owner, "-created_at", "-id"],
+                        name=f"shipment_{owner[-7:]}_list_idx",
+                    ),
+                    models.Index(
+                        fields=[owner, "status", "-created_at", "-id"],
+                        name=f"shipment_{owner[-7:]}_status_idx",
+                    ),
+                    models.Index(
+                        fields=[owner, "updated_at", "id"],
+                        name=f"shipment_{owner[-7:]}_sync_idx",
+                    ),
+                )
             ),
         ]
 
@@ -85,7 +111,7 @@ class ShipmentEvent(models.Model):
     """One entry of a shipment's timeline: appended, never edited."""
 
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="events"
+        Shipment, on_delete=models.CASCADE, related_name="events", db_index=False
     )
     status = models.CharField(max_length=20, choices=Shipment.Status.choices)
     location_zip_code = models.CharField(max_length=10, blank=True)
@@ -94,6 +120,11 @@ class ShipmentEvent(models.Model):
 
     class Meta:
         ordering: ClassVar[list[str]] = ["created_at", "id"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["shipment", "created_at", "id"], name="event_timeline_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.status} at {self.created_at:%Y-%m-%d %H:%M}"

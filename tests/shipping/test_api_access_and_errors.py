@@ -262,16 +262,16 @@ class TestAccessControl:
         seller_list = api.get(
             "/api/v1/shipments/?page_size=5", **bearer(world["seller"])
         ).json()
-        assert seller_list["count"] == 1
-        assert set(seller_list) == {"count", "next", "previous", "results"}
+        assert len(seller_list["results"]) == 1
+        assert set(seller_list) == {"next", "previous", "results"}
         partner_list = api.get("/api/v1/shipments/", **bearer(world["partner"])).json()
-        assert partner_list["count"] == 2
+        assert len(partner_list["results"]) == 2
         other = api.get("/api/v1/shipments/", **bearer(world["other_partner"])).json()
-        assert other["count"] == 0
+        assert other["results"] == []
         filtered = api.get(
             "/api/v1/shipments/?status=delivered", **bearer(world["partner"])
         ).json()
-        assert filtered["count"] == 0
+        assert filtered["results"] == []
         bad_filter = api.get(
             "/api/v1/shipments/?status=lost", **bearer(world["partner"])
         )

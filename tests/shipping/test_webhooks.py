@@ -91,7 +91,8 @@ def test_events_arrive_signed_for_a_create_and_each_status_change(api):
     )
     assert set(WebhookDelivery.objects.values_list("state", flat=True)) == {"delivered"}
     log = api.get(f"/api/v1/webhooks/{hook['id']}/deliveries/", **bearer(seller)).json()
-    assert log["count"] == 4
+    assert len(log["results"]) == 4
+    assert log["next"] is None
     assert {item["state"] for item in log["results"]} == {"delivered"}
     assert all(item["attempts"] == 1 for item in log["results"])
 

@@ -16,16 +16,7 @@ from django.db.models import F, QuerySet
 
 from fastship.compiled import CompiledQuery, Row
 from shipping.exceptions import NotFound
-from shipping.models import (
-    ApiKey,
-    Seller,
-    Shipment,
-    ShipmentEvent,
-    Tag,
-    User,
-    WebhookDelivery,
-    WebhookEndpoint,
-)
+from shipping.models import Shipment, ShipmentEvent, Tag, User
 
 
 @dataclass(slots=True)
@@ -88,42 +79,12 @@ def _shown(shipments: QuerySet[Shipment]) -> QuerySet[Any]:
     ).values_list(*_COLUMNS)
 
 
-def _owned(owner: str, values: dict[str, Any]) -> QuerySet[Shipment]:
-    shipments = Shipment.objects.filter(**{owner: values["owner"]})
-    if "status" in values:
-        shipments = shipments.filter(status=values["status"])
-    if "tag" in values:
-        shipments = shipments.filter(tags__name=values["tag"])
-    return shipments
-
-
-def _list_queries(owner: str, *filters: str) -> tuple[CompiledQuery, CompiledQuery]:
-    """(page, count) for one owner column and one set of filters."""
-    fields = {"owner": _FIELD(owner), "status": _FIELD("status")}
-    fields["tag"] = Tag._meta.get_field("name")
-    wanted = {name: fields[name] for name in ("owner", *filters)}
-    page = CompiledQuery(
-        lambda **values: _shown(_owned(owner, values)).order_by("-created_at", "-pk"),
-        wanted,
-        paged=True,
-    )
-    count = CompiledQuery(
-        lambda **values: _owned(owner, values).values_list("pk"), wanted
-    )
-    return page, count
-
-
-_LISTS = {
-    (owner, filters): _list_queries(owner, *filters)
-    for owner in _OWNER.values()
-    for filters in [(), ("status",), ("tag",), ("status", "tag")]
-}
-
-
 def _detail_query(owner: str) -> CompiledQuery:
     return CompiledQuery(
         lambda **values: _shown(
-            Shipment.objects.filter(pk=values["shipment"], **{owner: values["owner"]})
+            Shipment.objects.filter(
+                pk=values["shipment"], **{owner: values["owner"]}
+            ).order_by()  # one row: nothing to sort
         ),
         {"owner": _FIELD(owner), "shipment": Shipment._meta.pk},
     )
@@ -134,6 +95,7 @@ _TAGS_OF: dict[int, CompiledQuery] = {}  # by how many shipments: an IN list eac
 _TRACKED = CompiledQuery(
     lambda code: (
         Shipment.objects.filter(tracking_code=code)
+        .order_by()
         .annotate(partner_name=F("delivery_partner__user__name"))
         .values_list(
             "id", "tracking_code", "status", "estimated_delivery", "partner_name"
@@ -149,45 +111,6 @@ _EVENTS = CompiledQuery(
     ),
     {"shipment": ShipmentEvent._meta.get_field("shipment")},
 )
-
-
-class ShipmentPage:
-    """A caller's shipments, newest first, as a paginator reads a queryset:
-    ``count()`` and slices (each slice is one page query and one tags query)."""
-
-    ordered = True
-
-    def __init__(
-        self, page: CompiledQuery | None, count: CompiledQuery, values: dict[str, Any]
-    ) -> None:
-        self._page, self._count, self._values = page, count, values
-
-    def count(self) -> int:
-        return self._count.count(**self._values) if self._page else 0
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index: slice) -> list[ShipmentRow]:
-        if self._page is None or not isinstance(index, slice):
-            return []
-        start, stop = index.start or 0, index.stop
-        rows = self._page.rows(limit=stop - start, offset=start, **self._values)
-        return _with_tag_names(rows)
-
-
-def shipment_list_for_user(
-    *, user: User, status: str | None = None, tag: str | None = None
-) -> ShipmentPage:
-    """A seller's own or a partner's assigned shipments, newest first, filtered."""
-    owner = _OWNER.get(user.role)  # type: ignore[call-overload]
-    values: dict[str, Any] = {"owner": user.pk}
-    if status:
-        values["status"] = status
-    if tag:
-        values["tag"] = tag
-    page, count = _LISTS[(owner or "seller", tuple(values)[1:])]
-    return ShipmentPage(page if owner else None, count, values)
 
 
 def _with_tag_names(rows: list[Row]) -> list[ShipmentRow]:
@@ -256,23 +179,3 @@ def tag_list() -> QuerySet[Tag]:
 def user_with_profile(*, user_id: int) -> User:
     """A user with the seller or partner row its role has (one query)."""
     return User.objects.select_related("seller", "partner").get(pk=user_id)
-
-
-def api_keys_of(*, seller: Seller) -> QuerySet[ApiKey]:
-    """A seller's keys that still work, newest first."""
-    return ApiKey.objects.filter(seller=seller, revoked_at__isnull=True).order_by(
-        "-created_at"
-    )
-
-
-def webhooks_of(*, seller: Seller) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(seller=seller).order_by("-created_at")
-
-
-def webhook_deliveries(*, seller: Seller, webhook_id: Any) -> QuerySet[WebhookDelivery]:
-    """One endpoint's delivery log, newest first; another seller's is a 404."""
-    if not WebhookEndpoint.objects.filter(pk=webhook_id, seller=seller).exists():
-        raise NotFound("No such webhook.")
-    return WebhookDelivery.objects.filter(endpoint_id=webhook_id).order_by(
-        "-created_at", "-pk"
-    )
