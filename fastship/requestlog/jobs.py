@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError
 
+from fastship.requestlog import partitions
 from fastship.requestlog.models import RequestLog
 
 logger = logging.getLogger(__name__)
@@ -22,7 +24,17 @@ def store_request_logs(records: list[dict[str, Any]]) -> int:
         values = {key: value for key, value in record.items() if key in FIELDS}
         values["started_at"] = datetime.fromisoformat(values["started_at"])
         rows.append(RequestLog(**values))
-    RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
+    try:
+        RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
+    except IntegrityError as error:
+        # A day with no partition yet (the periodic job makes them a week
+        # ahead; this worker may have been away longer): make it, once.
+        if not partitions.is_missing_partition(error):
+            raise
+        partitions.partitions_ensure(
+            days={row.started_at.astimezone(UTC).date() for row in rows}
+        )
+        RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
     acknowledge_stored()
     return len(rows)
 
@@ -39,7 +51,8 @@ def acknowledge_stored() -> None:
 
 
 def prune_request_logs_job() -> int:
-    """Periodic (``FASTSHIP_PERIODIC_JOBS``): prune by the configured retention."""
+    """Periodic (``FASTSHIP_PERIODIC_JOBS``): make the next days' partitions and
+    prune by the configured retention (whole days on PostgreSQL)."""
     from fastship.requestlog.pruning import request_logs_prune
 
     deleted = request_logs_prune(older_than_days=settings.REQUEST_LOG_RETENTION_DAYS)

@@ -8,7 +8,13 @@ from django.db import models
 
 
 class RequestLog(models.Model):
-    """What happened to one request: never its body, never a secret."""
+    """What happened to one request: never its body, never a secret.
+
+    On PostgreSQL the table is partitioned by day of ``started_at``
+    (:mod:`fastship.requestlog.partitions`): the primary key is (id,
+    started_at) and ``record_id`` is unique with ``started_at``, which a
+    record keeps when its batch is stored again.
+    """
 
     # Made by the server per record: makes a re-run batch job insert nothing twice.
     record_id = models.UUIDField(unique=True, editable=False)
@@ -34,7 +40,12 @@ class RequestLog(models.Model):
             models.Index(
                 fields=["status_code", "-started_at"], name="requestlog_status_idx"
             ),
-            models.Index(fields=["path"], name="requestlog_path_idx"),
+            # A prefix search (the admin's) uses it on PostgreSQL too.
+            models.Index(
+                fields=["path"],
+                name="requestlog_path_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
