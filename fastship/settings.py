@@ -172,7 +172,8 @@ FASTSHIP_PERIODIC_JOBS = [
             NOTIFICATION_RELAY_EVERY,
         ),
         ("requestlog-prune", "fastship.requestlog.jobs.prune_request_logs_job", DAY),
-        ("expired-tokens-flush", "shipping.jobs.flush_expired_tokens_job", DAY),
+        # Sent mail, finished deliveries, idempotency keys, expired tokens.
+        ("records-prune", "shipping.jobs.prune_records_job", DAY),
         ("webhooks-relay", "shipping.jobs.relay_webhooks_job", WEBHOOK_RELAY_EVERY),
     )
 ]
@@ -230,6 +231,8 @@ NOTIFICATION_RECIPIENT_HOURLY_LIMIT = read(Email.NOTIFICATION_RECIPIENT_HOURLY_L
 WEBHOOK_ALLOW_PRIVATE_TARGETS = read(Webhooks.WEBHOOK_ALLOW_PRIVATE_TARGETS)
 WEBHOOK_TIMEOUT = read(Webhooks.WEBHOOK_TIMEOUT)
 WEBHOOK_DISABLE_AFTER_DAYS = read(Webhooks.WEBHOOK_DISABLE_AFTER_DAYS)
+WEBHOOK_DELIVERY_RETENTION_DAYS = read(Webhooks.WEBHOOK_DELIVERY_RETENTION_DAYS)
+NOTIFICATION_RETENTION_DAYS = read(Email.NOTIFICATION_RETENTION_DAYS)
 
 # --- health and request logs: every variable of the group, as a setting ------------
 

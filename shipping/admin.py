@@ -1,3 +1,4 @@
+import uuid
 from typing import Any
 
 from django.contrib import admin
@@ -6,9 +7,9 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from fastship.admin_paging import LargeTableAdmin
 from shipping.models import (
     DeliveryPartner,
-    Notification,
     Review,
     Seller,
     ServiceableZipCode,
@@ -18,6 +19,7 @@ from shipping.models import (
     User,
 )
 from shipping.services.shipments import FINISHED
+from shipping.tracking_codes import canonical_tracking_code
 
 
 class EmailUserCreationForm(UserCreationForm):
@@ -147,7 +149,7 @@ def _open(shipment: Shipment | None) -> bool:
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(LargeTableAdmin):
     # What fits at 1280 px (a browser test); the rest is on the shipment page.
     list_display = (
         "tracking_code",
@@ -157,9 +159,11 @@ class ShipmentAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "delivery_partner", "tags")
-    search_fields = ("tracking_code", "recipient_email", "id")
+    # Exact matches on indexes (get_search_results): a substring search would
+    # read every shipment.
+    search_fields = ("tracking_code",)
+    search_help_text = "A tracking code, a shipment id or a recipient's email."
     list_select_related = ("seller__user", "delivery_partner__user")
-    date_hierarchy = "created_at"
     inlines = (ShipmentEventInline,)
     # One order on the change page and on a finished shipment's view page.
     fields = (
@@ -193,6 +197,20 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Shipment], search_term: str
+    ) -> tuple[QuerySet[Shipment], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            return queryset.filter(recipient_email=term.lower()), False
+        try:
+            return queryset.filter(pk=uuid.UUID(term)), False
+        except ValueError:
+            code = canonical_tracking_code(term) or term
+            return queryset.filter(tracking_code=code), False
 
     # Delivered and cancelled shipments are finished: frozen here as in the
     # API (a view page with no Save and no Delete), so what the timeline and
@@ -240,57 +258,8 @@ class ReviewAdmin(admin.ModelAdmin):
     raw_id_fields = ("shipment",)
 
 
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """The outbox, read-only: what was sent, what is pending, what needs a person.
-
-    A row left ``sending`` past its lease may or may not have been delivered;
-    the only way it is sent again is the "re-send" action below.
-    """
-
-    list_display = (
-        "kind",
-        "recipient",
-        "state",
-        "attempts",
-        "last_error",
-        "created_at",
-        "claimed_at",
-        "sent_at",
-    )
-    list_filter = ("state", "kind")
-    actions = ("resend", "release")
-    search_fields = ("recipient",)
-    exclude = ("context",)  # may hold a delivery code until sent
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields if f.name != "context"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    @admin.action(description="Re-send selected 'sending' mails (may duplicate one)")
-    def resend(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        from shipping.services.notifications import notifications_resend
-
-        count = notifications_resend(
-            notification_ids=list(queryset.values_list("pk", flat=True))
-        )
-        self.message_user(
-            request,
-            f"{count} mail(s) handed over again; rows not 'sending' were left alone.",
-        )
-
-    @admin.action(description="Send selected 'held' mails (over a recipient's limit)")
-    def release(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        from shipping.services.notifications import notifications_release
-
-        count = notifications_release(
-            notification_ids=list(queryset.values_list("pk", flat=True))
-        )
-        self.message_user(
-            request, f"{count} held mail(s) handed over; other rows were left alone."
-        )
-
-
-from shipping import admin_integrations  # noqa: E402, F401  (registers its admins)
+from shipping import (  # noqa: E402, F401  (registers their admins)
+    admin_integrations,
+    admin_outbox,
+    admin_tokens,
+)

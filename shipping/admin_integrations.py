@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from fastship.admin_paging import LargeTableAdmin
 from shipping.models import ApiKey, WebhookDelivery, WebhookEndpoint
 
 
@@ -45,7 +47,7 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = (
         "event_type",
         "endpoint",
@@ -57,8 +59,25 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "delivered_at",
     )
     list_filter = ("state", "event_type")
-    search_fields = ("endpoint__url",)
+    search_fields = ("id",)  # exact (get_search_results)
+    search_help_text = "A webhook-id (msg_…), a delivery id or an endpoint id."
     list_select_related = ("endpoint",)
+
+    def get_search_results(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[WebhookDelivery],
+        search_term: str,
+    ) -> tuple[QuerySet[WebhookDelivery], bool]:
+        term = search_term.strip().removeprefix("msg_")
+        if not term:
+            return queryset, False
+        try:
+            key = uuid.UUID(term)
+        except ValueError:
+            return queryset.none(), False
+        return queryset.filter(Q(pk=key) | Q(endpoint_id=key)), False
+
     actions = ("redeliver",)
 
     @admin.action(description="Re-deliver selected events now")

@@ -7,10 +7,7 @@ service module can enqueue a job from here without an import cycle.
 
 from __future__ import annotations
 
-import io
-
 from django.conf import settings
-from django.core.management import call_command
 
 from fastship import metrics
 
@@ -45,14 +42,17 @@ def relay_notifications_job() -> int:
     return relayed
 
 
-def flush_expired_tokens_job() -> str:
-    """Delete expired refresh tokens and their blacklist entries (simplejwt's own).
+def prune_records_job() -> dict[str, int]:
+    """Periodic: delete sent mail, finished webhook deliveries, idempotency keys
+    and expired refresh tokens past their retention, in bounded batches."""
+    from shipping.services.retention import records_prune
 
-    Without it the outstanding-token tables grow with every login, for ever.
-    """
-    out = io.StringIO()
-    call_command("flushexpiredtokens", stdout=out)
-    return out.getvalue().strip()
+    return records_prune()
+
+
+def flush_expired_tokens_job() -> dict[str, int]:
+    """The periodic job's name in the previous release (a run it enqueued)."""
+    return prune_records_job()
 
 
 def deliver_webhook_job(delivery_id: str) -> bool:

@@ -41,6 +41,12 @@ class Email(Group):
         "EMAIL_TIMEOUT.",
         minimum=1,
     )
+    NOTIFICATION_RETENTION_DAYS = Int(
+        90,
+        "Sent mail older than this many days is deleted from the outbox (pending, "
+        "held and interrupted mail is kept however old).",
+        minimum=1,
+    )
     NOTIFICATION_RECIPIENT_HOURLY_LIMIT = Int(
         20,
         "Shipment mails (placed, out for delivery, delivered, cancelled) to one "
@@ -169,6 +175,12 @@ class Webhooks(Group):
         5,
         "Days of nothing but failed deliveries after which an endpoint is "
         "disabled and its seller told by mail.",
+        minimum=1,
+    )
+    WEBHOOK_DELIVERY_RETENTION_DAYS = Int(
+        30,
+        "Delivered and failed webhook deliveries older than this many days are "
+        "deleted (the log a seller reads and an operator re-delivers from).",
         minimum=1,
     )
     WEBHOOK_RELAY_EVERY = Int(

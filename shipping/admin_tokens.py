@@ -1,0 +1,60 @@
+"""Refresh tokens in the admin: who has a session, never the token itself.
+
+simplejwt's own admin shows each outstanding refresh token in full (a staff
+member could copy one and use it) and sorts by user, which reads the whole
+table; these replace it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+
+from fastship.admin_paging import LargeTableAdmin
+
+for model in (OutstandingToken, BlacklistedToken):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+class _ReadOnly(LargeTableAdmin):
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(_ReadOnly):
+    list_display = ("jti", "user", "created_at", "expires_at")
+    fields = ("jti", "user", "created_at", "expires_at")  # never ``token``
+    readonly_fields = fields
+    search_fields = ("=jti",)
+    list_select_related = ("user",)
+    ordering = ("-id",)
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(_ReadOnly):
+    list_display = ("token_jti", "blacklisted_at")
+    fields = ("token_jti", "blacklisted_at")
+    readonly_fields = fields
+    search_fields = ("=token__jti",)
+    list_select_related = ("token",)
+    ordering = ("-id",)
+
+    @admin.display(description="jti")
+    def token_jti(self, obj: BlacklistedToken) -> str:
+        return str(obj.token.jti)
