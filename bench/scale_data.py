@@ -176,8 +176,9 @@ def build(database_url: str, sizes: list[int], *, say=print) -> dict[int, Owner]
     with psycopg.connect(database_url, autocommit=True) as connection:
         for size in sizes:
             owner = owner_for(connection, size)
+            trim(connection, owner)
             have = shipments_of(connection, owner)
-            if have < size:
+            if have != size:
                 if have:
                     say(f"  {size:,}: {have:,} found, building anew")
                     _empty(connection, owner)
@@ -188,6 +189,28 @@ def build(database_url: str, sizes: list[int], *, say=print) -> dict[int, Owner]
         # Fresh rows have no planner statistics and no visibility map yet.
         connection.execute("VACUUM ANALYZE")
     return owners
+
+
+def trim(connection: psycopg.Connection, owner: Owner) -> int:
+    """Delete what the bench's creates added to a dataset (back to its size)."""
+    with connection.transaction():
+        made = "SELECT id FROM shipping_shipment WHERE seller_id = %s AND content = 'bench'"
+        for table in ("shipping_shipmentevent", "shipping_shipment_tags"):
+            connection.execute(
+                f"DELETE FROM {table} WHERE shipment_id IN ({made})",
+                [owner.seller_id],
+            )
+        gone = connection.execute(
+            "DELETE FROM shipping_shipment WHERE seller_id = %s AND content = 'bench'",
+            [owner.seller_id],
+        ).rowcount
+        connection.execute(
+            "UPDATE shipping_deliverypartner SET active_shipments = (SELECT count(*) "
+            "FROM shipping_shipment WHERE delivery_partner_id = %(partner)s AND "
+            "status = ANY(%(active)s)) WHERE user_id = %(partner)s",
+            {"partner": owner.partner_id, "active": list(ACTIVE)},
+        )
+    return gone
 
 
 def _empty(connection: psycopg.Connection, owner: Owner) -> None:
