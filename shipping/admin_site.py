@@ -42,12 +42,14 @@ class FastShipAdminSite(admin.AdminSite):
         ]
         for guard in guards:
             if not guard.allow_request(request, None):  # type: ignore[arg-type]
+                for taken in guards:  # not evaluated: nothing counts
+                    taken.settle(failed=False)
                 return login_locked(guard.wait())
         response = super().login(request, extra_context)
         # A wrong password re-renders the form (200); a login redirects.
-        if response.status_code == 200 and not request.user.is_authenticated:
-            for guard in guards:
-                guard.record_failure(request, None)  # type: ignore[arg-type]
+        failed = response.status_code == 200 and not request.user.is_authenticated
+        for guard in guards:
+            guard.settle(failed=failed)
         return response
 
 

@@ -1,62 +1,51 @@
 """Abuse limits per client and per account; they fail open when Redis is down.
 
+Each attempt takes its place in the limit's window atomically
+(:mod:`fastship.counters`: exact under concurrency, one Redis round trip).
 The counters live in the ``throttle`` cache (Redis when configured, with
 0.2 s timeouts and no retries). A throttle must never take the API down with
 it: on a Redis connection or timeout error the request is allowed, and after
-a few such errors in a row a breaker skips the cache for a while, so a hung
-Redis costs at most a few short timeouts per process. Any other error is a
-bug and is raised, never mistaken for an outage.
+a few such errors in a row a breaker skips the cache for a while. Any other
+error is a bug and is raised, never mistaken for an outage.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import caches
-from django.utils.connection import ConnectionProxy
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from fastship.breaker import CircuitBreaker
+from fastship.counters import Place, place_give_back, place_take
+from fastship.counters import counter_breaker as cache_breaker
 from shipping.models import normalize_email_address
 
-logger = logging.getLogger(__name__)
-THROTTLE_CACHE = "throttle"
-# The breaker of the one cache client the throttles use.
-cache_breaker = CircuitBreaker(threshold=3, reset_seconds=30)
-CACHE_OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError)
+__all__ = ["cache_breaker"]  # the tests reset it between tests
 
 
 class FailOpenThrottle(SimpleRateThrottle):
-    """A rate throttle that allows the request when its counter store is out."""
+    """A DRF rate limit counted atomically (:mod:`fastship.counters`), that
+    allows the request when its counter store is out."""
 
-    # Django's own proxy for a cache alias, as DRF's default is for "default".
-    cache = ConnectionProxy(caches, THROTTLE_CACHE)  # type: ignore[assignment]
+    place: Place | None = None  # this attempt's, when one was taken
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        return self.fail_open(
-            lambda: super(FailOpenThrottle, self).allow_request(request, view)
-        )
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        limit, duration = self.parse_rate(self.rate)
+        if limit is None or duration is None:
+            return True
+        self.num_requests, self.duration = limit, duration
+        self.place = place_take(self.key, limit=limit, duration=duration)
+        return self.place is None or self.place.allowed
 
-    def fail_open(self, call: Callable[[], bool]) -> bool:
-        """Run a cache ``call``; a Redis outage (or an open breaker) gives True."""
-        if not cache_breaker.allow():
-            return True
-        try:
-            result = call()
-        except CACHE_OUTAGE_ERRORS as error:
-            cache_breaker.record_failure()
-            logger.warning(
-                "throttle %s failing open: %s", self.scope, type(error).__name__
-            )
-            return True
-        cache_breaker.record_success()
-        return result
+    def wait(self) -> float | None:
+        """Seconds until the current window ends (when refused)."""
+        return self.place.seconds_left if self.place else None
 
 
 class ClientThrottle(FailOpenThrottle):
@@ -113,29 +102,25 @@ class FailureThrottle(FailOpenThrottle):
     Combine it with the throttle that names what is counted, first:
     ``class X(FailureThrottle, AccountThrottle)``.
 
-    ``allow_request`` refuses once the window holds ``rate`` failures but
-    records nothing; the view calls :meth:`record_failure` on a failed attempt.
+    ``allow_request`` takes a place as every attempt does (so simultaneous
+    attempts cannot all pass the check before any is counted); the caller
+    then settles it: :meth:`settle` with ``failed=False`` gives the place
+    back, ``failed=True`` (or :meth:`record_failure`) keeps it.
     """
 
-    def throttle_success(self) -> bool:
-        return True  # checked, not counted
+    settled = False
+
+    def settle(self, *, failed: bool) -> None:
+        """Keep this attempt's place (a failure) or give it back; once."""
+        if self.settled:
+            return
+        self.settled = True
+        if self.place is not None and self.place.allowed and not failed:
+            place_give_back(self.place.window_key)
 
     def record_failure(self, request: Request, view: Any) -> None:
-        """Add one failure for the account named in ``request``; fail open."""
-        key = self.get_cache_key(request, view)
-        _, duration = self.parse_rate(self.rate) if self.rate else (None, None)
-        if key is None or duration is None:
-            return
-
-        def add() -> bool:
-            now = self.timer()
-            history = [
-                stamp for stamp in self.cache.get(key, []) if stamp > now - duration
-            ]
-            self.cache.set(key, [now, *history], duration)
-            return True
-
-        self.fail_open(add)
+        """This attempt failed: its place stays counted."""
+        self.settle(failed=True)
 
 
 class LoginAccountThrottle(FailureThrottle, AccountThrottle):

@@ -194,13 +194,31 @@ class TokenObtainApi(PublicApi):
             password=data.validated_data["password"],
         )
         if user is None:
-            for throttle in self.get_throttles():
-                if isinstance(throttle, FailureThrottle):
-                    throttle.record_failure(request, self)
+            self.settle_failure_throttles(failed=True)
             raise AuthenticationFailed(
                 "Wrong email or password.", code="invalid_credentials"
             )
         return Response(sessions.session_start(user=user))
+
+    def get_throttles(self) -> list[Any]:
+        """The same throttles for the whole request: a failure throttle took
+        a place when checked, and this request settles that place."""
+        if not hasattr(self, "_throttles"):
+            self._throttles = list(super().get_throttles())
+        return self._throttles
+
+    def settle_failure_throttles(self, *, failed: bool) -> None:
+        for throttle in self.get_throttles():
+            if isinstance(throttle, FailureThrottle):
+                throttle.settle(failed=failed)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        # Anything but a wrong password (a bad body, a throttled or a good
+        # login) gives the place back.
+        self.settle_failure_throttles(failed=False)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class TokenRefreshApi(TokenRefreshView):

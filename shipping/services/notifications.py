@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import time
 from datetime import timedelta
@@ -11,10 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.utils import timezone
 
-from fastship.compiled import CompiledQuery
+from fastship.counters import place_take
 from fastship.jobs import background_enqueuer, enqueue
 from shipping.jobs import OUTBOX_JOB_OPTIONS, send_notification_job
 from shipping.models import Notification
@@ -76,28 +76,20 @@ def notification_queue(
     return notification
 
 
-# The recipient's shipment mails of the last hour that were not held.
-_RECENT_TO = CompiledQuery(
-    lambda address, since: (
-        Notification.objects.annotate(address=Lower("recipient"))
-        .filter(
-            address=address, created_at__gte=since, kind__in=RECIPIENT_LIMITED_KINDS
-        )
-        .exclude(state=Notification.State.HELD)
-        .values_list("pk")
-    ),
-    {
-        "address": Notification._meta.get_field("recipient"),
-        "since": Notification._meta.get_field("created_at"),
-    },
-)
-
-
 def _recipient_over_limit(recipient: str) -> bool:
-    limit = settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT
-    since = timezone.now() - timedelta(hours=1)
-    recent = _RECENT_TO.count(address=recipient.lower(), since=since, limit=limit)
-    return recent >= limit
+    """Count one shipment mail to ``recipient`` in its hour; True past the limit.
+
+    An atomic counter (:mod:`fastship.counters`): simultaneous creates to one
+    address cannot all slip under it. A held mail gives its place back (it
+    was not sent); with Redis away the mail is sent (the limit fails open).
+    """
+    address = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()
+    place = place_take(
+        f"mail_to:{address}",
+        limit=settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT,
+        duration=3600,
+    )
+    return place is not None and not place.allowed
 
 
 def _job_options() -> dict[str, Any]:
