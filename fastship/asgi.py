@@ -32,3 +32,8 @@ application = ProbeASGIMiddleware(
 # cyclic collector's sight, so collections on the request path do not rescan
 # Django's ~70k module-level objects (measured: /health +15% requests/s).
 gc.freeze()
+# The young generation was collected after every 700 new container objects,
+# about a third of a time per list request; after 10,000 it is a twentieth as
+# often (measured against the default, same server and data, twice 6 s each:
+# list 2.28 -> 2.11, create 5.11 -> 4.96 ms CPU per request).
+gc.set_threshold(10_000, 10, 10)

@@ -29,8 +29,8 @@ from shipping.apis.outputs import ShipmentPageSerializer
 from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
 from shipping.representations import ShipmentOutputSerializer
-from shipping.services import shipments, tags
-from shipping.services.idempotency import idempotency_once, request_fingerprint
+from shipping.services import creation, shipments, tags
+from shipping.services.idempotency import IdempotencyKey, request_fingerprint
 from shipping.throttles import ShipmentCreateThrottle
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -149,27 +149,22 @@ class ShipmentCollectionApi(APIView):
         """Create a shipment; a delivery partner is assigned and the recipient told."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        seller = _seller_of(request)
-        fields = {**data.validated_data, "tags": data.validated_data.get("tags", [])}
         key = request.headers.get("Idempotency-Key")
-        if key is None:
-            shipment = shipments.shipment_create(seller=seller, **fields)
-            return Response(
-                ShipmentOutputSerializer(shipment).data, status=status.HTTP_201_CREATED
-            )
-        if not IDEMPOTENCY_KEY.match(key):
+        if key is not None and not IDEMPOTENCY_KEY.match(key):
             raise ValidationError(
                 {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters."]},
                 code="invalid",
             )
-        fingerprint = request_fingerprint(request.data)
-        with idempotency_once(
-            seller=seller, key=key, fingerprint=fingerprint
-        ) as answer:
-            if not answer.replayed:
-                shipment = shipments.shipment_create(seller=seller, **fields)
-                answer.record(201, dict(ShipmentOutputSerializer(shipment).data))
-        return Response(answer.body, status=answer.status)
+        created = creation.shipment_create_answer(
+            seller=_seller_of(request),
+            idempotency=(
+                None
+                if key is None
+                else IdempotencyKey(key, request_fingerprint(request.data))
+            ),
+            **data.validated_data,
+        )
+        return Response(created.body, status=created.status)
 
 
 class ShipmentDetailApi(APIView):

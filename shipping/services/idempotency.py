@@ -25,6 +25,14 @@ def request_fingerprint(data: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """A create's ``Idempotency-Key`` and the fingerprint of its body."""
+
+    key: str
+    fingerprint: str
+
+
 @dataclass
 class Answer:
     """What a create answers: filled by the caller, or replayed from the first time."""
@@ -71,3 +79,20 @@ def idempotency_once(*, seller: Seller, key: str, fingerprint: str) -> Iterator[
         record.response_status = answer.status
         record.response_body = answer.body
         record.save(update_fields=["response_status", "response_body"])
+
+
+def idempotency_replay(*, seller: Seller, key: IdempotencyKey) -> Answer | None:
+    """The stored answer of a key used before (its create committed).
+
+    Another body with the key is refused; a use older than 24 hours is
+    forgotten (deleted) and None returned: the key counts as new.
+    """
+    existing = IdempotencyRecord.objects.filter(seller=seller, key=key.key).first()
+    if existing is None:
+        return None
+    if existing.created_at < timezone.now() - KEEP:
+        existing.delete()
+        return None
+    if existing.request_hash != key.fingerprint:
+        raise IdempotencyKeyReused(attr="Idempotency-Key")
+    return Answer(existing.response_status or 201, existing.response_body, True)

@@ -54,26 +54,40 @@ def notification_queue(
     A shipment mail beyond the recipient's hourly limit is recorded ``held``
     and not sent (see :func:`notifications_release`).
     """
+    notification = notification_planned(kind=kind, recipient=recipient, context=context)
+    notification.save(force_insert=True)
+    notification_hand_over(notification)
+    return notification
+
+
+def notification_planned(
+    *, kind: str, recipient: str, context: dict[str, Any]
+) -> Notification:
+    """The outbox row of an email, not yet saved: ``held`` past the limit."""
     held = kind in RECIPIENT_LIMITED_KINDS and _recipient_over_limit(recipient)
-    notification = Notification.objects.create(
+    return Notification(
         kind=kind,
         recipient=recipient,
         context=context,
         state=Notification.State.HELD if held else Notification.State.PENDING,
     )
-    if held:
+
+
+def notification_hand_over(notification: Notification) -> None:
+    """Hand a saved outbox row to RQ once its transaction commits (or log why
+    a held one is not)."""
+    if notification.state == Notification.State.HELD:
         logger.warning(
             "notification %s (%s) held: its recipient reached the limit of %s "
             "shipment mails an hour",
             notification.pk,
-            kind,
+            notification.kind,
             settings.NOTIFICATION_RECIPIENT_HOURLY_LIMIT,
         )
-        return notification
+        return
     background_enqueuer.submit_after_commit(
         "emails", send_notification_job, notification.pk, **_job_options()
     )
-    return notification
 
 
 def _recipient_over_limit(recipient: str) -> bool:

@@ -31,7 +31,7 @@ _CANDIDATES = CompiledQuery(
 )
 
 
-def _partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
+def partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
     """Approved partners serving ``zip_code`` with capacity left, least loaded first."""
     return [
         PartnerChoice(id=row["pk"], name=row["user__name"])
@@ -41,7 +41,7 @@ def _partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
 
 def partner_choose(*, zip_code: str) -> PartnerChoice:
     """The least-loaded approved partner with capacity left, read without a lock."""
-    candidates = _partner_candidates(zip_code=zip_code)
+    candidates = partner_candidates(zip_code=zip_code)
     if not candidates:
         raise NoPartnerAvailable(attr="destination_zip_code")
     return candidates[0]
@@ -69,7 +69,7 @@ def partner_reserve(
         tried.add(candidate.id)
         others = [
             partner
-            for partner in _partner_candidates(zip_code=zip_code)
+            for partner in partner_candidates(zip_code=zip_code)
             if partner.id not in tried
         ]
         if not others:

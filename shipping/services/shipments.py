@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -61,9 +60,10 @@ def event_append(
     )
 
 
-def _tracking_context(
+def tracking_context(
     shipment: Shipment, *, partner_name: str | None = None
 ) -> dict[str, Any]:
+    """What a recipient's mail about ``shipment`` says and links to."""
     return {
         "tracking_code": shipment.tracking_code,
         "tracking_url": absolute_url(f"/track/{shipment.tracking_code}/"),
@@ -81,48 +81,41 @@ def tags_get(names: Iterable[str]) -> list[Tag]:
     return tags
 
 
+def shipment_create(*, seller: Seller, **fields: Any) -> Shipment:
+    """Create a shipment (``creation.shipment_create_answer`` without a key): the
+    shipment, with ``partner_name`` and ``tag_names`` as the answer shows them."""
+    from shipping.services.creation import shipment_create_answer
+
+    created = shipment_create_answer(seller=seller, **fields)
+    if created.shipment is None:  # only a replay has none, and a key makes it
+        raise RuntimeError("a create without a key answered a replay")
+    return created.shipment
+
+
 @transaction.atomic
-def shipment_create(
-    *,
-    seller: Seller,
-    content: str,
-    weight_kg: Decimal,
-    destination_zip_code: str,
-    recipient_email: str,
-    recipient_phone: str = "",
-    tags: Iterable[str] = (),
-) -> Shipment:
-    """Create a shipment, assign a partner, start the timeline, notify the recipient."""
-    zip_code = normalize_zip_code(destination_zip_code)
-    tag_objects = tags_get(tags)
-    chosen = partner_choose(zip_code=zip_code)
-    shipment = Shipment.objects.create(
-        seller=seller,
-        delivery_partner_id=chosen.id,
-        content=content,
-        weight_kg=weight_kg,
-        destination_zip_code=zip_code,
-        recipient_email=recipient_email.strip().lower(),
-        recipient_phone=recipient_phone,
-    )
-    if tag_objects:
-        shipment.tags.set(tag_objects)
+def shipment_write(*, shipment: Shipment, tags: list[Tag], origin: str) -> Shipment:
+    """Write a new shipment by the ORM (SQLite; PostgreSQL writes it in one
+    statement): a partner is reserved, the timeline started, the recipient
+    told and the seller's webhooks recorded, in one transaction."""
+    chosen = partner_choose(zip_code=shipment.destination_zip_code)
+    shipment.delivery_partner_id = chosen.id
+    shipment.save(force_insert=True)
+    if tags:
+        shipment.tags.set(tags)
     event_append(
-        shipment=shipment,
-        location_zip_code=seller.zip_code,
-        description="Shipment placed",
+        shipment=shipment, location_zip_code=origin, description="Shipment placed"
     )
     # Last: the partner row is locked only from here to the commit.
-    partner = partner_reserve(shipment=shipment, chosen=chosen, zip_code=zip_code)
+    partner = partner_reserve(
+        shipment=shipment, chosen=chosen, zip_code=shipment.destination_zip_code
+    )
     notification_queue(
         kind=Notification.Kind.SHIPMENT_PLACED,
         recipient=shipment.recipient_email,
-        context=_tracking_context(shipment, partner_name=partner.name),
+        context=tracking_context(shipment, partner_name=partner.name),
     )
-    webhook_events_record(shipment=shipment, events=[Event.SHIPMENT_CREATED])
-    # What the answer shows, known here: not read back (the serializer's hooks).
     shipment.partner_name = partner.name  # type: ignore[attr-defined]
-    shipment.tag_names = sorted(tag.name for tag in tag_objects)  # type: ignore[attr-defined]
+    webhook_events_record(shipment=shipment, events=[Event.SHIPMENT_CREATED])
     return shipment
 
 
@@ -229,7 +222,7 @@ def _shipment_apply(
             kind=Notification.Kind.OUT_FOR_DELIVERY,
             recipient=shipment.recipient_email,
             context={
-                **_tracking_context(shipment),
+                **tracking_context(shipment),
                 "shipment_id": str(shipment.pk),
                 "code_nonce": nonce,
             },
@@ -241,7 +234,7 @@ def _shipment_apply(
             kind=Notification.Kind.DELIVERED,
             recipient=shipment.recipient_email,
             context={
-                **_tracking_context(shipment),
+                **tracking_context(shipment),
                 "secret_link": absolute_url(f"/review/{token}/"),
             },
         )
@@ -285,6 +278,6 @@ def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
     notification_queue(
         kind=Notification.Kind.CANCELLED,
         recipient=shipment.recipient_email,
-        context=_tracking_context(shipment),
+        context=tracking_context(shipment),
     )
     return shipment

@@ -13,6 +13,8 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from fastship.compiled import CompiledQuery
 from fastship.jobs import background_enqueuer
 from fastship.outbound import TargetRefused, check_target
 from shipping.exceptions import NotFound, WebhookLimitReached, WebhookTargetRefused
@@ -104,6 +107,70 @@ def webhook_rotate_secret(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint
     return endpoint
 
 
+# A seller's enabled endpoints and the events each takes (a query compiled once).
+_ENDPOINTS = CompiledQuery(
+    lambda seller: WebhookEndpoint.objects.filter(
+        seller=seller, disabled_at__isnull=True
+    ).values_list("id", "events"),
+    {"seller": WebhookEndpoint._meta.get_field("seller")},
+)
+Endpoints = list[tuple[Any, list[str]]]
+
+
+def webhook_endpoints_of(*, seller_id: int) -> Endpoints:
+    """The seller's enabled endpoints: (id, the events it is subscribed to)."""
+    return [(row["id"], row["events"]) for row in _ENDPOINTS.rows(seller=seller_id)]
+
+
+def webhook_deliveries_planned(
+    *,
+    endpoints: Endpoints,
+    events: list[str],
+    data: dict[str, Any] | Callable[[], dict[str, Any]],
+    now: datetime | None = None,
+) -> list[WebhookDelivery]:
+    """The delivery rows, not yet saved, of ``events`` for the endpoints
+    subscribed to them; each event's body is rendered once (``data`` may be a
+    callable, called only when some endpoint is subscribed)."""
+    subscribed = [
+        (event, endpoint_id)
+        for event in events
+        for endpoint_id, taken in endpoints
+        if event in taken
+    ]
+    if not subscribed:
+        return []
+    shown = data() if callable(data) else data
+    now = now or timezone.now()
+    bodies = {
+        event: json.dumps(
+            {"type": event, "timestamp": now.isoformat(), "data": shown},
+            separators=(",", ":"),
+            default=str,
+        )
+        for event, _ in subscribed
+    }
+    return [
+        WebhookDelivery(
+            id=uuid.uuid4(),
+            endpoint_id=endpoint_id,
+            event_type=event,
+            body=bodies[event],
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for event, endpoint_id in subscribed
+    ]
+
+
+def webhooks_hand_over(deliveries: list[WebhookDelivery]) -> None:
+    """Hand saved deliveries to RQ once their transaction commits."""
+    for delivery in deliveries:
+        background_enqueuer.submit_after_commit(
+            "default", deliver_webhook_job, str(delivery.pk), **OUTBOX_JOB_OPTIONS
+        )
+
+
 def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
     """Outbox ``events`` of ``shipment`` for every endpoint subscribed to them.
 
@@ -111,45 +178,18 @@ def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
     API shows it to its seller, rendered once, so every attempt sends the same
     bytes. Returns how many deliveries were recorded.
     """
-    endpoints = list(
-        WebhookEndpoint.objects.filter(
-            seller_id=shipment.seller_id, disabled_at__isnull=True
+
+    def data() -> dict[str, Any]:
+        fresh = Shipment.objects.select_related("delivery_partner__user").get(
+            pk=shipment.pk
         )
+        return dict(ShipmentOutputSerializer(fresh).data)
+
+    deliveries = webhook_deliveries_planned(
+        endpoints=webhook_endpoints_of(seller_id=shipment.seller_id),
+        events=events,
+        data=data,
     )
-    subscribed = [
-        (event, endpoint)
-        for event in events
-        for endpoint in endpoints
-        if event in endpoint.events
-    ]
-    if not subscribed:
-        return 0
-    shipment = Shipment.objects.select_related("delivery_partner__user").get(
-        pk=shipment.pk
-    )
-    data = dict(ShipmentOutputSerializer(shipment).data)
-    now = timezone.now()
-    bodies = {
-        event: json.dumps(
-            {"type": event, "timestamp": now.isoformat(), "data": data},
-            separators=(",", ":"),
-            default=str,
-        )
-        for event, _ in subscribed
-    }
-    deliveries = [
-        WebhookDelivery(
-            endpoint=endpoint,
-            event_type=event,
-            body=bodies[event],
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for event, endpoint in subscribed
-    ]
     WebhookDelivery.objects.bulk_create(deliveries)
-    for delivery in deliveries:
-        background_enqueuer.submit_after_commit(
-            "default", deliver_webhook_job, str(delivery.pk), **OUTBOX_JOB_OPTIONS
-        )
+    webhooks_hand_over(deliveries)
     return len(deliveries)

@@ -87,3 +87,36 @@ def test_detail_events_and_tracking_are_fixed_query_counts(client, seeded_tags):
         answer = client.get(f"/api/v1/track/{shipment.tracking_code}/")
     assert answer.status_code == 200
     assert len(captured.captured_queries) == 2  # the shipment, its events
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # as served: no test transaction around
+def test_a_create_is_four_statements_whatever_it_writes(client, seeded_tags):
+    """Authentication with the seller's profile, the partners, the seller's
+    webhooks, and one statement that writes everything (no BEGIN/COMMIT)."""
+    from shipping.models import WebhookEndpoint
+    from tests.factories import SHIPMENT_BODY
+
+    seller = seller_make()
+    partner_make(zip_codes=("20095",), capacity=20)
+    WebhookEndpoint.objects.create(
+        seller=seller, url="https://shop.example/hooks", events=["shipment.created"]
+    )
+    header = bearer(seller)
+    for extra, headers in (
+        ({}, {}),
+        ({"tags": ["fragile"]}, {}),
+        ({}, {"HTTP_IDEMPOTENCY_KEY": "order-1"}),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                "/api/v1/shipments/",
+                {**SHIPMENT_BODY, **extra},
+                content_type="application/json",
+                **header,
+                **headers,
+            )
+        assert response.status_code == 201, response.content
+        statements = [q["sql"] for q in captured.captured_queries]
+        assert len(statements) <= 4 + bool(extra), statements
+        assert not any(sql in ("BEGIN", "COMMIT") for sql in statements), statements
