@@ -33,9 +33,9 @@ from bench.request_log import prepare_database
 from bench.shipping_api import Case, api_server_env, endpoint_cases, seed
 from tests.servers import PROJECT_DIR
 
-# The baseline as it ran before uvloop and httptools were dependencies: the
-# plain asyncio loop and h11 (the same virtualenv serves both trees).
-WORKER_CLASS = {"baseline": "uvicorn_worker.UvicornH11Worker"}
+# Both trees under the same worker class (the image's, with uvloop and
+# httptools): --baseline-worker-class serves the baseline another way (e.g.
+# uvicorn_worker.UvicornH11Worker, as the API ran before those were in).
 
 
 @dataclass
@@ -104,6 +104,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--shipments", type=int, default=3000)
     parser.add_argument("--sync", action="store_true", help="also gunicorn sync")
+    parser.add_argument("--baseline-worker-class", default=None)
     options = parser.parse_args()
     require_tools()
     database_url = prepare_database()
@@ -132,7 +133,11 @@ def main() -> int:
                         cases,
                         seconds=options.seconds,
                         env=env,
-                        worker_class=WORKER_CLASS.get(label),
+                        worker_class=(
+                            options.baseline_worker_class
+                            if label == "baseline"
+                            else None
+                        ),
                     )
                 )
             if options.sync:

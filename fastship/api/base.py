@@ -9,7 +9,26 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 
-class StrictSerializer(serializers.Serializer):
+class SharedFieldsSerializer(serializers.Serializer):
+    """An input serializer whose fields are copied once per class.
+
+    DRF deep-copies every declared field for every serializer instance (a
+    fifteenth of a list request, for its query parameters). The fields of an
+    input serializer hold no state of their own between calls, so one bound
+    copy per class serves every request. Not for serializers that change
+    their fields per instance, or whose fields read the context.
+    """
+
+    @property
+    def fields(self) -> Any:
+        shared = type(self).__dict__.get("_shared_fields")
+        if shared is None:
+            shared = super().fields
+            type(self)._shared_fields = shared
+        return shared
+
+
+class StrictSerializer(SharedFieldsSerializer):
     """Refuses fields it does not know, and numbers where text is expected.
 
     A typo must not be silently ignored, and DRF's text fields would turn

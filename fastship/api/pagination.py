@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.core import signing
 from django.utils.http import http_date
@@ -27,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from fastship.api.base import SharedFieldsSerializer
 from fastship.keyset import KeysetSource, Position
 
 DEFAULT_PAGE_SIZE = 20
@@ -41,7 +43,7 @@ _SALT = "fastship.cursor:"
 _CURSOR_VERSION = 1
 
 
-class PageParameters(serializers.Serializer):
+class PageParameters(SharedFieldsSerializer):
     """The query parameters of every paged list (a view's filters extend it)."""
 
     cursor = serializers.CharField(
@@ -148,9 +150,15 @@ def paged_response(
     if backwards:
         rows.reverse()
 
+    base = _url(request, cursor=None)
+    joiner = "&" if "?" in base else "?"
+
     def link(position: Position | None, towards_start: bool) -> str:
-        cursor = cursor_encode(position, towards_start, scope=scope)
-        return _url(request, cursor=cursor)
+        if position is None:  # the last page's cursor: the same for the scope
+            cursor = _last_page_cursor(scope)
+        else:
+            cursor = cursor_encode(position, towards_start, scope=scope)
+        return f"{base}{joiner}cursor={quote(cursor, safe=':')}"
 
     next_url = previous_url = None
     if rows:
@@ -168,7 +176,7 @@ def paged_response(
         {"next": next_url, "previous": previous_url, "results": serialize(rows)}
     )
     links = [(next_url, "next"), (previous_url, "prev")]
-    links += [(_url(request, cursor=None), "first"), (link(None, True), "last")]
+    links += [(base, "first"), (link(None, True), "last")]
     response["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links if url)
     return response
 
@@ -182,6 +190,11 @@ def cursor_encode(position: Position | None, backwards: bool, *, scope: str) -> 
         int(backwards),
     ]
     return signing.dumps(payload, salt=_SALT + scope, compress=False)
+
+
+@lru_cache(maxsize=4096)
+def _last_page_cursor(scope: str) -> str:
+    return cursor_encode(None, True, scope=scope)
 
 
 def cursor_decode(text: str, *, scope: str) -> tuple[Position | None, bool]:
