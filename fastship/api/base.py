@@ -24,7 +24,7 @@ class SharedFieldsSerializer(serializers.Serializer):
         shared = type(self).__dict__.get("_shared_fields")
         if shared is None:
             shared = super().fields
-            type(self)._shared_fields = shared
+            type.__setattr__(type(self), "_shared_fields", shared)
         return shared
 
 
