@@ -117,6 +117,12 @@ def _postgres_options(
             f"{libpq_options} -c statement_timeout={timeouts.statement_ms}".strip()
         )
     options["options"] = libpq_options
+    # Parameters sent apart from the statement (psycopg's C adapters instead of
+    # quoting every value into the SQL in Python), and a statement run a few
+    # times on a connection prepared there: PostgreSQL then neither parses
+    # nor plans it again. No pooler sits between (RDS direct).
+    options.setdefault("server_side_binding", True)
+    options.setdefault("prepare_threshold", 5)
     return options
 
 

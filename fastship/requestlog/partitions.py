@@ -97,10 +97,10 @@ def partitions_ensure(*, days: Iterable[date]) -> list[str]:
                 f"CREATE TABLE IF NOT EXISTS {quote(name)} "
                 f"(LIKE {quote(PARENT)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
             )
+            # DDL takes no parameters: the bounds are our own UTC instants.
             cursor.execute(
                 f"ALTER TABLE {quote(PARENT)} ATTACH PARTITION {quote(name)} "
-                "FOR VALUES FROM (%s) TO (%s)",
-                [start, end],
+                f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
             )
             made.append(name)
     return made

@@ -39,10 +39,11 @@ def _columns(cursor, table):
 
 def _day_partition(cursor, day):
     start = datetime.combine(day, time.min, tzinfo=UTC)
+    end = start + timedelta(days=1)
+    # DDL takes no parameters (with server-side binding): our own UTC instants.
     cursor.execute(
         f'CREATE TABLE "{PARENT}_p{day:%Y%m%d}" PARTITION OF "{PARENT}" '
-        "FOR VALUES FROM (%s) TO (%s)",
-        [start, start + timedelta(days=1)],
+        f"FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
     )
 
 
