@@ -102,11 +102,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # /admin/ and /django-rq/ only from ADMIN_ALLOWED_NETWORKS (when set).
     "fastship.security.AdminNetworkMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, user and messages, for pages, the admin and readiness:
+    # skipped for the API, which authenticates each request itself.
+    "fastship.browser.BrowserSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "fastship.browser.BrowserAuthenticationMiddleware",
+    "fastship.browser.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

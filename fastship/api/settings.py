@@ -15,6 +15,9 @@ def rest_framework(
     return {
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
         "DEFAULT_PARSER_CLASSES": ["fastship.api.parsers.LimitedJSONParser"],
+        "DEFAULT_CONTENT_NEGOTIATION_CLASS": (
+            "fastship.api.negotiation.SingleRendererNegotiation"
+        ),
         "DEFAULT_AUTHENTICATION_CLASSES": authentication,
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
         "DEFAULT_SCHEMA_CLASS": "fastship.api.schema.AutoSchema",
