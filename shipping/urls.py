@@ -7,7 +7,39 @@ from shipping.converters import TagNameConverter, TrackingCodeConverter
 register_converter(TrackingCodeConverter, "tracking_code")
 register_converter(TagNameConverter, "tag_name")
 
+# The busiest routes first: Django tries the patterns in order.
 api_urlpatterns = [
+    path("shipments/", shipments.ShipmentCollectionApi.as_view(), name="shipments"),
+    path(
+        "shipments/<uuid:shipment_id>/",
+        shipments.ShipmentDetailApi.as_view(),
+        name="shipment",
+    ),
+    path(
+        "track/<tracking_code:tracking_code>/",
+        public.TrackingApi.as_view(),
+        name="track",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/events/",
+        events.ShipmentEventsApi.as_view(),
+        name="shipment-events",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/cancel/",
+        shipments.ShipmentCancelApi.as_view(),
+        name="shipment-cancel",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/tags/",
+        shipments.ShipmentTagAddApi.as_view(),
+        name="shipment-tags",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/tags/<tag_name:name>/",
+        shipments.ShipmentTagRemoveApi.as_view(),
+        name="shipment-tag",
+    ),
     path("sellers/", accounts.SellerCreateApi.as_view(), name="seller-create"),
     path("partners/", accounts.PartnerCreateApi.as_view(), name="partner-create"),
     path("auth/verify-email/", accounts.VerifyEmailApi.as_view(), name="verify-email"),
@@ -32,32 +64,6 @@ api_urlpatterns = [
         name="password-reset-confirm",
     ),
     path("me/", me.MeApi.as_view(), name="me"),
-    path("shipments/", shipments.ShipmentCollectionApi.as_view(), name="shipments"),
-    path(
-        "shipments/<uuid:shipment_id>/",
-        shipments.ShipmentDetailApi.as_view(),
-        name="shipment",
-    ),
-    path(
-        "shipments/<uuid:shipment_id>/cancel/",
-        shipments.ShipmentCancelApi.as_view(),
-        name="shipment-cancel",
-    ),
-    path(
-        "shipments/<uuid:shipment_id>/events/",
-        events.ShipmentEventsApi.as_view(),
-        name="shipment-events",
-    ),
-    path(
-        "shipments/<uuid:shipment_id>/tags/",
-        shipments.ShipmentTagAddApi.as_view(),
-        name="shipment-tags",
-    ),
-    path(
-        "shipments/<uuid:shipment_id>/tags/<tag_name:name>/",
-        shipments.ShipmentTagRemoveApi.as_view(),
-        name="shipment-tag",
-    ),
     path("api-keys/", integrations.ApiKeyCollectionApi.as_view(), name="api-keys"),
     path(
         "api-keys/<uuid:key_id>/",
@@ -81,11 +87,6 @@ api_urlpatterns = [
         name="webhook-deliveries",
     ),
     path("tags/", public.TagListApi.as_view(), name="tags"),
-    path(
-        "track/<tracking_code:tracking_code>/",
-        public.TrackingApi.as_view(),
-        name="track",
-    ),
     path("reviews/", public.ReviewCreateApi.as_view(), name="reviews"),
 ]
 
