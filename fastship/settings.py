@@ -97,6 +97,8 @@ MIDDLEWARE = [
     # Second: every other response (redirects and 400s included) gets a request
     # id and one log record, handed to a bounded buffer without waiting.
     "fastship.requestlog.middleware.RequestLogMiddleware",
+    # A NUL or over 1,000 fields in a query string or form: 400, before views.
+    "fastship.security.QueryGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, Swagger UI) from the image, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -136,6 +138,8 @@ TEMPLATES = [
 DATABASE_TIMEOUTS = DatabaseTimeouts.from_environ(env)
 # Threads that serve requests under ASGI (fastship/asgi_handler.py).
 REQUEST_THREADS = read(Database.REQUEST_THREADS) or DATABASE_TIMEOUTS.pool_max_size
+PASSWORD_HASH_CONCURRENCY = read(Database.PASSWORD_HASH_CONCURRENCY)
+PASSWORD_HASH_WAIT = read(Database.PASSWORD_HASH_WAIT)
 DATABASES = {
     "default": database_config(
         env, sqlite_path=BASE_DIR / "db.sqlite3", timeouts=DATABASE_TIMEOUTS
@@ -243,19 +247,8 @@ HEALTH_DEADLINE = read(Health.HEALTH_DEADLINE)
 HEALTH_CHECK_TIMEOUT = read(Health.HEALTH_CHECK_TIMEOUT)
 HEALTH_CACHE_TTL = read(Health.HEALTH_CACHE_TTL)
 HEALTH_QUEUE_MAX_AGE = read(Health.HEALTH_QUEUE_MAX_AGE)
-REQUEST_LOG_ENABLED = read(RequestLog.REQUEST_LOG_ENABLED)
-REQUEST_LOG_BUFFER_SIZE = read(RequestLog.REQUEST_LOG_BUFFER_SIZE)
-REQUEST_LOG_BATCH_SIZE = read(RequestLog.REQUEST_LOG_BATCH_SIZE)
-REQUEST_LOG_FLUSH_INTERVAL = read(RequestLog.REQUEST_LOG_FLUSH_INTERVAL)
-REQUEST_LOG_ENQUEUE_TIMEOUT = read(RequestLog.REQUEST_LOG_ENQUEUE_TIMEOUT)
-REQUEST_LOG_BREAKER_THRESHOLD = read(RequestLog.REQUEST_LOG_BREAKER_THRESHOLD)
-REQUEST_LOG_BREAKER_RESET_SECONDS = read(RequestLog.REQUEST_LOG_BREAKER_RESET_SECONDS)
-REQUEST_LOG_EXIT_FLUSH_SECONDS = read(RequestLog.REQUEST_LOG_EXIT_FLUSH_SECONDS)
-REQUEST_LOG_CONFIRM_SECONDS = read(RequestLog.REQUEST_LOG_CONFIRM_SECONDS)
-REQUEST_LOG_SAMPLE_RATE = read(RequestLog.REQUEST_LOG_SAMPLE_RATE)
-REQUEST_LOG_SLOW_MS = read(RequestLog.REQUEST_LOG_SLOW_MS)
-REQUEST_LOG_RETENTION_DAYS = read(RequestLog.REQUEST_LOG_RETENTION_DAYS)
-REQUEST_LOG_DROP_WARN_SECONDS = read(RequestLog.REQUEST_LOG_DROP_WARN_SECONDS)
+# REQUEST_LOG_ENABLED, _BUFFER_SIZE, _BATCH_SIZE, ... _RETENTION_DAYS: each as declared.
+globals().update((variable.name, read(variable)) for variable in RequestLog.variables())
 
 # --- internationalisation and static files ---------------------------------------
 

@@ -69,6 +69,18 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
     )
+    actions = ("revoke_sessions",)
+
+    @admin.action(description="End all sessions and revoke all API keys")
+    def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        from shipping.services.accounts import user_sessions_revoke
+
+        keys = sum(user_sessions_revoke(user=user) for user in queryset)
+        self.message_user(
+            request,
+            f"Refresh tokens of {queryset.count()} account(s) ended and {keys} API "
+            "key(s) revoked; their access tokens lapse within 15 minutes.",
+        )
 
 
 class ServiceableZipCodeInline(admin.TabularInline):

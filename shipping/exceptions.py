@@ -61,12 +61,6 @@ class NotFound(DomainError):
     default_message = "Not found."
 
 
-class DuplicateEmail(DomainError):
-    code = "unique"
-    status_code = 400
-    default_message = "An account with this email address already exists."
-
-
 class CapacityBelowLoad(DomainError):
     code = "capacity_below_load"
     status_code = 400

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import (
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +21,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from fastship.api.domain_error import DomainError
 from fastship.api.error_format import error_body
 from fastship.api.parsers import RequestTooLarge
+from fastship.security import PAGE_CSP
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -25,6 +30,15 @@ class DatabaseUnavailable(exceptions.APIException):
     status_code = 503
     default_detail = "The service is temporarily unavailable; try again shortly."
     default_code = "service_unavailable"
+
+
+class ServiceBusy(exceptions.APIException):
+    """Work is shed to keep the service answering (a flood of logins): retry."""
+
+    status_code = 503
+    default_detail = "The service is busy; try again in a second."
+    default_code = "service_unavailable"
+    wait = 1  # Retry-After, as DRF writes it for throttling
 
 
 class DomainAPIException(exceptions.APIException):
@@ -57,6 +71,12 @@ def to_api_exception(exc: Exception) -> Exception:
         return DatabaseUnavailable()
     if isinstance(exc, RequestDataTooBig):
         return RequestTooLarge()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        # Django's limit (DATA_UPLOAD_MAX_NUMBER_FIELDS) on query or form
+        # fields: the client's request, not a server error.
+        return exceptions.ParseError(
+            "Too many query or form fields (at most 1,000).", code="too_many_fields"
+        )
     if isinstance(exc, DjangoValidationError):
         # Django's password validators: report them on the password field.
         messages = [ErrorDetail(str(message), "invalid") for message in exc.messages]
@@ -76,7 +96,9 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         body = error_body("not_found", "Not found.", "client_error")
         return HttpResponse(body, status=404, content_type="application/json")
-    return defaults.page_not_found(request, exception or Exception(), "404.html")
+    page = defaults.page_not_found(request, exception or Exception(), "404.html")
+    page.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    return page
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -88,4 +110,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         body = error_body("error", "A server error occurred.", "server_error")
         return HttpResponse(body, status=500, content_type="application/json")
-    return defaults.server_error(request, "500.html")
+    page = defaults.server_error(request, "500.html")
+    page.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    return page

@@ -121,6 +121,19 @@ class Database(Group):
         "is down or overloaded, and a quick 503 beats a queue.",
         minimum=0.1,
     )
+    PASSWORD_HASH_CONCURRENCY = Int(
+        2,
+        "Password hashes (logins) that run at once per process; others wait "
+        "PASSWORD_HASH_WAIT, then answer 503 with Retry-After, so a flood of "
+        "logins cannot take every request thread and the CPU.",
+        minimum=1,
+    )
+    PASSWORD_HASH_WAIT = Float(
+        0.1,
+        "Seconds a login waits for a hashing slot before it answers 503: short, "
+        "so a flood of logins is shed at once instead of holding request threads.",
+        minimum=0.0,
+    )
     REQUEST_THREADS = Int(
         0,
         "Threads per ASGI worker that run requests' synchronous part (middleware, "

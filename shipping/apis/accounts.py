@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.utils import (
     extend_schema,
@@ -20,6 +20,8 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
+from fastship.api.exceptions import ServiceBusy
+from fastship.hashing import HashingBusy
 from shipping import pages
 from shipping.apis.common import (
     PublicApi,
@@ -56,7 +58,9 @@ class SellerCreateApi(PublicApi):
         zip_code = zip_code_field()
 
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField(source="pk")
+        """The same for a new address and one with an account (no id): who
+        has an account is not told; its owner gets a mail instead."""
+
         name = serializers.CharField(source="user.name")
         email = serializers.EmailField(source="user.email")
         address = serializers.CharField()
@@ -88,15 +92,15 @@ class PartnerCreateApi(PublicApi):
         max_handling_capacity = serializers.IntegerField(min_value=1, max_value=100_000)
 
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField(source="pk")
+        """The same for a new address and one with an account (no id)."""
+
         name = serializers.CharField(source="user.name")
         email = serializers.EmailField(source="user.email")
-        serviceable_zip_codes = serializers.SerializerMethodField()
+        serviceable_zip_codes = serializers.ListField(
+            child=serializers.CharField(), source="zip_code_list"
+        )
         max_handling_capacity = serializers.IntegerField()
         approved = serializers.BooleanField(source="is_approved")
-
-        def get_serviceable_zip_codes(self, partner: Any) -> list[str]:
-            return sorted(code.zip_code for code in partner.zip_codes.all())
 
     @extend_schema(
         request=InputSerializer, responses={201: OutputSerializer}, tags=["accounts"]
@@ -188,11 +192,15 @@ class TokenObtainApi(PublicApi):
         """Log in: a 15-minute access token and a refresh token."""
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=data.validated_data["email"],
-            password=data.validated_data["password"],
-        )
+        try:
+            user = sessions.login_check(
+                email=data.validated_data["email"],
+                password=data.validated_data["password"],
+            )
+        except HashingBusy:
+            raise ServiceBusy(
+                "Too many logins at once; try again in a second."
+            ) from None
         if user is None:
             self.settle_failure_throttles(failed=True)
             raise AuthenticationFailed(

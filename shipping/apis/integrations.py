@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import (
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -55,11 +59,14 @@ API_KEYS_ANSWER = PolymorphicProxySerializer(
 )
 
 
+KEYS_REVOKED = inline_serializer("KeysRevoked", {"revoked": serializers.IntegerField()})
+
+
 class ApiKeyCollectionApi(APIView):
     """GET: your live API keys (no secrets). POST: a new key (a login only)."""
 
     permission_classes = [IsAuthenticated, IsSeller, LoginsOnly]  # noqa: RUF012
-    logins_only = frozenset({"POST"})  # a key never makes keys
+    logins_only = frozenset({"POST", "DELETE"})  # a key never makes or ends keys
 
     class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=100)
@@ -111,6 +118,24 @@ class ApiKeyCollectionApi(APIView):
         return Response(
             NewApiKeySerializer(api_key).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "KeysRevoked", {"revoked": serializers.IntegerField()}
+            )
+        },
+        operation_id="api_v1_api_keys_revoke_all",
+        tags=["integrations"],
+    )
+    def delete(self, request: Request) -> Response:
+        """Revoke every key at once (a key that leaked, a contractor gone).
+
+        Only a login may do it, never a key. A password reset does it too.
+        """
+        revoked = api_keys.api_keys_revoke_all(user=current_user(request))
+        return Response({"revoked": revoked})
 
 
 class ApiKeyDetailApi(APIView):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -25,9 +26,26 @@ def normalize_zip_code(zip_code: str) -> str:
     return zip_code.strip().upper()
 
 
+# Characters that show as nothing: one in an address made a second account for
+# the same mailbox (a@x.org and a\u200b@x.org).
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_PLAIN_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
+
+
 def normalize_email_address(email: str) -> str:
-    """Return ``email`` stripped and lower-cased: logins ignore case."""
-    return email.strip().lower()
+    """Return ``email`` as stored and matched: logins ignore case.
+
+    Stripped, lower-cased, without invisible characters, and a quoted local
+    part that needs no quotes unquoted (``"ann"@x.org`` is ``ann@x.org``):
+    addresses that reach one mailbox are one account.
+    """
+    address = email.translate(_INVISIBLE).strip().lower()
+    local, at, domain = address.rpartition("@")
+    if at and len(local) > 2 and local.startswith('"') and local.endswith('"'):
+        inner = local[1:-1]
+        if _PLAIN_LOCAL.match(inner) and ".." not in inner:
+            address = f"{inner}@{domain}"
+    return address
 
 
 class UserManager(BaseUserManager["User"]):

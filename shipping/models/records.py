@@ -45,6 +45,8 @@ class Notification(models.Model):
         DELIVERED = "delivered"
         CANCELLED = "cancelled"
         WEBHOOK_DISABLED = "webhook_disabled"
+        # A sign-up with the address of an account: its owner is told.
+        ACCOUNT_EXISTS = "account_exists"
 
     class State(models.TextChoices):
         PENDING = "pending"

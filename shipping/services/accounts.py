@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shipping.exceptions import CapacityBelowLoad, DuplicateEmail
+from shipping.exceptions import CapacityBelowLoad
 from shipping.models import (
     DeliveryPartner,
     Notification,
@@ -19,6 +20,7 @@ from shipping.models import (
     normalize_email_address,
     normalize_zip_code,
 )
+from shipping.services.api_keys import api_keys_revoke_all
 from shipping.services.notifications import absolute_url, notification_queue
 from shipping.services.tokens import (
     email_verification_token,
@@ -28,25 +30,45 @@ from shipping.services.tokens import (
 )
 
 
-def _user_create(*, email: str, password: str, name: str, role: str) -> User:
+def _user_create(*, email: str, password: str, name: str, role: str) -> User | None:
+    """A new user; None when the address has an account already.
+
+    A sign-up must not tell who has an account (staff included): the caller
+    answers alike, the owner of the address is told by mail instead, and the
+    password is hashed all the same, so the answer takes as long.
+    """
     email = normalize_email_address(email)
     validate_password(password, user=User(email=email, name=name))
-    if User.objects.filter(email=email).exists():
-        raise DuplicateEmail(attr="email")
-    try:
-        with transaction.atomic():
-            return User.objects.create_user(email, password, name=name, role=role)
-    except IntegrityError:  # the same email signed up at the same moment
-        raise DuplicateEmail(attr="email") from None
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(email, password, name=name, role=role)
+        except IntegrityError:  # the same email signed up at the same moment
+            existing = User.objects.filter(email=email).first()
+    make_password(password)
+    if existing is not None and existing.is_active:
+        _account_exists_mail_queue(user=existing)
+    return None
+
+
+def _account_exists_mail_queue(*, user: User) -> None:
+    token = password_reset_token(user=user)
+    notification_queue(
+        kind=Notification.Kind.ACCOUNT_EXISTS,
+        recipient=user.email,
+        context={"secret_link": absolute_url(f"/reset-password/{token}/")},
+    )
 
 
 def _verification_mail_queue(*, user: User) -> None:
     token = email_verification_token(user=user)
+    # No name in account mails: whoever signs up chooses it (a phishing lure
+    # in a mail from us to a stranger's address).
     notification_queue(
         kind=Notification.Kind.VERIFY_EMAIL,
         recipient=user.email,
         context={
-            "name": user.name,
             "secret_link": absolute_url(
                 f"/api/v1/auth/verify-email/?token={quote(token)}"
             ),
@@ -58,10 +80,17 @@ def _verification_mail_queue(*, user: User) -> None:
 def seller_create(
     *, name: str, email: str, password: str, address: str, zip_code: str
 ) -> Seller:
-    """Create a seller account and send the verification email."""
+    """Create a seller account and send the verification email.
+
+    An address with an account already gets a mail saying so instead, and
+    the seller returned is not saved (the answer is the same either way).
+    """
     user = _user_create(
         email=email, password=password, name=name, role=User.Role.SELLER
     )
+    if user is None:
+        unsaved = User(email=normalize_email_address(email), name=name)
+        return Seller(user=unsaved, address=address, zip_code=zip_code)
     seller = Seller.objects.create(user=user, address=address, zip_code=zip_code)
     _verification_mail_queue(user=user)
     return seller
@@ -81,11 +110,19 @@ def partner_create(
     user = _user_create(
         email=email, password=password, name=name, role=User.Role.PARTNER
     )
-    partner = DeliveryPartner.objects.create(
-        user=user, max_handling_capacity=max_handling_capacity
-    )
-    _zip_codes_set(partner=partner, zip_codes=serviceable_zip_codes)
-    _verification_mail_queue(user=user)
+    codes = sorted({normalize_zip_code(code) for code in serviceable_zip_codes})
+    if user is None:  # an account exists: see seller_create
+        unsaved = User(email=normalize_email_address(email), name=name)
+        partner = DeliveryPartner(
+            user=unsaved, max_handling_capacity=max_handling_capacity
+        )
+    else:
+        partner = DeliveryPartner.objects.create(
+            user=user, max_handling_capacity=max_handling_capacity
+        )
+        _zip_codes_set(partner=partner, zip_codes=codes)
+        _verification_mail_queue(user=user)
+    partner.zip_code_list = codes  # type: ignore[attr-defined]
     return partner
 
 
@@ -142,10 +179,7 @@ def password_reset_request(*, email: str) -> None:
     notification_queue(
         kind=Notification.Kind.PASSWORD_RESET,
         recipient=user.email,
-        context={
-            "name": user.name,
-            "secret_link": absolute_url(f"/reset-password/{token}/"),
-        },
+        context={"secret_link": absolute_url(f"/reset-password/{token}/")},
     )
 
 
@@ -153,10 +187,11 @@ def password_reset_request(*, email: str) -> None:
 def password_reset_confirm(*, token: str, password: str) -> User:
     """Set a new password with a reset token (which then stops working).
 
-    Every refresh token of the account is revoked: a reset ends all sessions.
-    The token came by mail, so the reset also proves the address is the
-    user's: it is marked verified (whoever signed up with it first is locked
-    out with the old password).
+    Every refresh token and API key of the account is revoked: a reset ends
+    all sessions and integrations (the new password makes new ones). The
+    token came by mail, so the reset also proves the address is the user's:
+    it is marked verified (whoever signed up with it first is locked out
+    with the old password).
     """
     user = password_reset_user(token=token)
     validate_password(password, user=user)
@@ -166,8 +201,16 @@ def password_reset_confirm(*, token: str, password: str) -> User:
         user.email_verified_at = timezone.now()
         fields.append("email_verified_at")
     user.save(update_fields=fields)
-    user_tokens_revoke(user=user)
+    user_sessions_revoke(user=user)
     return user
+
+
+def user_sessions_revoke(*, user: User) -> int:
+    """End every session of ``user``: refresh tokens blacklisted, API keys
+    revoked (access tokens lapse within 15 minutes, or at once when the
+    password changed). Returns how many keys were revoked."""
+    user_tokens_revoke(user=user)
+    return api_keys_revoke_all(user=user)
 
 
 def user_tokens_revoke(*, user: User) -> None:

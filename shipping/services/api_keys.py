@@ -35,6 +35,13 @@ def api_key_create(*, seller: Seller, name: str) -> tuple[ApiKey, str]:
     return api_key, key
 
 
+def api_keys_revoke_all(*, user: User) -> int:
+    """Revoke every live key of ``user`` (a seller); how many there were."""
+    return ApiKey.objects.filter(seller_id=user.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
 def api_key_revoke(*, seller: Seller, key_id: Any) -> None:
     """Revoke one of ``seller``'s keys; it stops working at once."""
     updated = ApiKey.objects.filter(

@@ -20,6 +20,7 @@ SUBJECTS = {
     Notification.Kind.DELIVERED: "Your shipment was delivered",
     Notification.Kind.CANCELLED: "A shipment to you was cancelled",
     Notification.Kind.WEBHOOK_DISABLED: "FastShip disabled your webhook endpoint",
+    Notification.Kind.ACCOUNT_EXISTS: "Your FastShip account",
 }
 
 

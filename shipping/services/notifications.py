@@ -22,9 +22,11 @@ from shipping.services.emails import EmailNotSent, build_email, email_deliver
 
 logger = logging.getLogger(__name__)
 
-# Mails to an address a seller chose: limited per recipient and hour.
+# Mails to an address someone else chose (a seller's recipient, a sign-up
+# with a stranger's address): limited per recipient and hour.
 RECIPIENT_LIMITED_KINDS = frozenset(
     {
+        Notification.Kind.ACCOUNT_EXISTS,
         Notification.Kind.SHIPMENT_PLACED,
         Notification.Kind.OUT_FOR_DELIVERY,
         Notification.Kind.DELIVERED,

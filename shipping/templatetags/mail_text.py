@@ -16,8 +16,13 @@ register = template.Library()
 
 _SCHEME = re.compile(r"\b(?:(h)tt(ps?)|([a-z][a-z0-9+.-]*)):(//)?", re.IGNORECASE)
 # A dot between a name and what looks like a domain label (example.com,
-# a@b.org), not in numbers (1.5 kg) and not before a space (end of a sentence).
-_HOST_DOT = re.compile(r"(?<=[\w-])\.(?=[A-Za-z][\w-])")
+# a@b.org, an IDN such as пример.рф), not in numbers (1.5 kg) and not before a
+# space (end of a sentence). Mail clients take the ideographic and full-width
+# full stops (U+3002, U+FF0E, U+FF61) for dots in host names too.
+_HOST_DOT = re.compile(r"(?<=[\w-])[.\u3002\uff0e\uff61](?=[^\W\d_][\w-])")
+_WIDE_DOT = re.compile(r"(?<=\w)[\u3002\uff0e\uff61](?=\w)")
+# An IPv4 literal (203.0.113.7, also with a port or a path after it).
+_IPV4 = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _MAX_LINES = 20
 
 
@@ -33,7 +38,9 @@ def defang(text: str) -> str:
             return match.group(0)  # "Note: fragile" stays as it is
         return f"{name}[:]{match.group(4) or ''}"
 
-    return _HOST_DOT.sub("[.]", _SCHEME.sub(scheme, str(text)))
+    text = _SCHEME.sub(scheme, str(text))
+    text = _IPV4.sub(r"\1[.]\2[.]\3[.]\4", text)
+    return _WIDE_DOT.sub("[.]", _HOST_DOT.sub("[.]", text))
 
 
 @register.filter

@@ -44,23 +44,39 @@ def world(seeded_tags):
 
 
 class TestSignupAndLogin:
-    def test_duplicate_email_is_400_on_email(self, api):
-        """Signing up twice with one email (any case) is a 400 on `email`."""
+    def test_a_taken_address_answers_as_a_new_one_and_mails_its_owner(self, api):
+        """A sign-up does not tell who has an account (staff included): the
+        answer is the same, no account is made, the owner gets a mail."""
+        from shipping.models import Notification
+
         seller_make(email="dup@example.com")
-        response = api.post(
-            "/api/v1/sellers/",
-            {
-                "name": "x",
-                "email": "DUP@example.com",
-                "password": PASSWORD,
-                "address": "a",
-                "zip_code": "10115",
-            },
-            format="json",
-        )
-        assert response.status_code == 400
-        assert error_attr(response) == "email"
+        User.objects.create_superuser("boss@example.com", PASSWORD)
+        answers = []
+        for email in ("DUP@example.com", "boss@example.com", "new@example.com"):
+            response = api.post(
+                "/api/v1/sellers/",
+                {
+                    "name": "x",
+                    "email": email,
+                    "password": PASSWORD,
+                    "address": "a",
+                    "zip_code": "10115",
+                },
+                format="json",
+            )
+            assert response.status_code == 201, response.content
+            answers.append(response.json())
+        assert [set(answer) for answer in answers] == [
+            {"name", "email", "address", "zip_code"}
+        ] * 3
         assert User.objects.filter(email="dup@example.com").count() == 1
+        assert User.objects.get(email="dup@example.com").role == "seller"
+        told = Notification.objects.filter(kind="account_exists")
+        assert sorted(told.values_list("recipient", flat=True)) == [
+            "boss@example.com",
+            "dup@example.com",
+        ]
+        assert User.objects.filter(email="new@example.com").exists()
 
     def test_weak_password_is_400_on_password(self, api):
         """Django's password validators apply to sign-up."""
