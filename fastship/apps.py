@@ -12,7 +12,7 @@ class FastShipConfig(AppConfig):
     verbose_name = "FastShip"
 
     def ready(self) -> None:
-        from fastship import timestamps
+        from fastship import checks, timestamps  # noqa: F401 - checks register
 
         pool_reconnect_without_backoff()
         pool_check_without_round_trip()

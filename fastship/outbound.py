@@ -52,11 +52,40 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
+_V6 = ipaddress.ip_network
+# IPv6 ranges refused whatever follows: site-local (deprecated, still routed
+# inside sites) and local-use NAT64 (RFC 8215, a site's own translator).
+_REFUSED_V6 = (_V6("fec0::/10"), _V6("64:ff9b:1::/48"))
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: IPv4-compatible
+# (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d) and well-known NAT64
+# (64:ff9b::a.b.c.d, RFC 6052).
+_LAST_32_BITS = (_V6("::/96"), _V6("::ffff:0:0:0/96"), _V6("64:ff9b::/96"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible,
+    translated, NAT64, 6to4, Teredo's server and client); none for others."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if any(ip in network for network in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    return []
+
+
 def is_public(address: str) -> bool:
-    """Whether ``address`` is a globally routable unicast address."""
+    """Whether ``address`` is a globally routable unicast address, judged by its
+    class after unwrapping every IPv4 address it carries (never by pattern)."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _REFUSED_V6):
+            return False
+        inner = embedded_ipv4(ip)
+        if inner:
+            return all(is_public(str(v4)) for v4 in inner)
     return ip.is_global and not ip.is_multicast
 
 
@@ -79,13 +108,12 @@ def check_target(
         # The tasks' security group lets out HTTPS on 443 only (docker/).
         raise TargetRefused("The URL must use the https port, 443.")
     addresses = _resolve(parts.hostname, port, min(resolve_within, RESOLVE_SECONDS))
-    if not allow_private:
-        for address in addresses:
-            if not is_public(address):
-                raise TargetRefused(
-                    f"{parts.hostname} resolves to {address}, which is not a "
-                    "public address."
-                )
+    if not allow_private and not all(is_public(address) for address in addresses):
+        # Which address is not said: the answer must not tell a caller
+        # what an internal name resolves to.
+        raise TargetRefused(
+            f"{parts.hostname} resolves to an address that is not public."
+        )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(parts.scheme, parts.hostname, port, path, addresses)
 

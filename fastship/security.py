@@ -10,10 +10,18 @@ import functools
 import ipaddress
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.core.exceptions import SuspiciousOperation
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+)
+from django.http.multipartparser import MultiPartParserError
 
 from fastship.api.error_format import error_body
 from fastship.requestlog.records import client_ip
@@ -25,16 +33,31 @@ PAGE_CSP = (
 )
 
 
-def content_security_policy(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
-    """Add :data:`PAGE_CSP` to every response ``view`` returns."""
+# Swagger UI (/docs): its scripts, styles and images from here, its calls to
+# this API; its stylesheet and the page's own style block are inline styles.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(*args, **kwargs)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        return response
 
-    return wrapped
+def with_csp(policy: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator adding ``policy`` to every response of a view."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            response = view(*args, **kwargs)
+            response.headers.setdefault("Content-Security-Policy", policy)
+            return response
+
+        return wrapped
+
+    return decorate
+
+
+content_security_policy = with_csp(PAGE_CSP)
 
 
 OPERATOR_PREFIXES = ("/admin/", "/django-rq/")
@@ -83,3 +106,78 @@ class AdminNetworkMiddleware:
             "permission_denied", "Operator pages are not open to this network."
         )
         return HttpResponse(body, status=403, content_type="application/json")
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class QueryGuardMiddleware:
+    """Answer 400 to a query string or form with a NUL character, or with more
+    fields than Django reads (``DATA_UPLOAD_MAX_NUMBER_FIELDS``, 1,000).
+
+    PostgreSQL stores no NUL in text, so one reaching a query (an admin
+    filter, a review's comment) was a 500; JSON bodies and path segments are
+    refused by the API's fields and converters. Too many fields made Django
+    raise wherever the query was first read (a 500 in DRF's views). Both are
+    refused here, before any view. Sync and async: no thread hop under ASGI.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        refused = self.refusal(request)
+        if self.is_async:
+            return self._acall(request, refused)
+        return refused or self.get_response(request)
+
+    async def _acall(
+        self, request: HttpRequest, refused: HttpResponse | None
+    ) -> HttpResponseBase:
+        return refused or await self.get_response(request)
+
+    @staticmethod
+    def refusal(request: HttpRequest) -> HttpResponse | None:
+        query = request.META.get("QUERY_STRING", "")
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        if limit is not None and query.count("&") + query.count(";") >= limit:
+            return _refused(
+                request,
+                "too_many_fields",
+                f"Too many query or form fields (at most {limit:,}).",
+            )
+        carries_nul = "\x00" in unquote_plus(query) if query else False
+        kind = request.META.get("CONTENT_TYPE", "")
+        # Forms of pages and the admin (DRF reads the API's bodies itself).
+        if (
+            not carries_nul
+            and request.method == "POST"
+            and kind.startswith(FORM_TYPES)
+            and not request.path.startswith("/api/")
+        ):
+            try:
+                fields = list(request.POST.lists())
+            except (MultiPartParserError, SuspiciousOperation):
+                return _refused(request, "parse_error", "The form could not be read.")
+            carries_nul = any(
+                "\x00" in value for _, values in fields for value in values
+            )
+        if not carries_nul:
+            return None
+        return _refused(
+            request, "null_characters_not_allowed", "Null characters are not allowed."
+        )
+
+
+def _refused(request: HttpRequest, code: str, detail: str) -> HttpResponse:
+    """400 in the API's error format under /api/, a plain page elsewhere."""
+    if request.path.startswith("/api/"):
+        body = error_body(code, detail, "validation_error")
+        return HttpResponse(body, status=400, content_type="application/json")
+    return HttpResponseBadRequest(detail, content_type="text/plain")

@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from fastship.api.root import ApiRootApi
+from fastship.security import DOCS_CSP, with_csp
 from shipping.urls import api_urlpatterns, page_urlpatterns
+
+# Swagger UI with its start-up script as a file of its own (no inline script),
+# under a CSP that lets it run and call this API only.
+DOCS = with_csp(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="schema"))
 
 # The API first, its busiest routes first (shipping/urls.py): Django tries the
 # patterns in order, and every miss before the match costs the request.
@@ -14,8 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", ApiRootApi.as_view(), name="api-root"),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema")),
+    path("docs", DOCS, name="docs"),
+    path("docs/", DOCS),
     path("", include(page_urlpatterns)),
 ]
 

@@ -77,6 +77,7 @@ GENERIC_CODES = (
     # Paged lists (fastship.api.pagination).
     "invalid_cursor",
     "page_too_deep",
+    "too_many_fields",
 )
 ERROR_STATUSES = ("400", "401", "403", "404", "409", "413", "415", "429", "503")
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError, transaction
 
 from fastship.requestlog import partitions
 from fastship.requestlog.models import RequestLog
+from fastship.requestlog.shipper import write_fallback
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,31 @@ def store_request_logs(records: list[dict[str, Any]]) -> int:
         values["started_at"] = datetime.fromisoformat(values["started_at"])
         rows.append(RequestLog(**values))
     try:
-        RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
+        _insert(rows)
+    except DataError:
+        # One record the database refuses (a value it cannot store) must not
+        # cost the others: each is tried alone, and a refused one is written
+        # to the fallback log line (never lost) instead.
+        for row in rows:
+            try:
+                _insert([row])
+            except DataError as error:
+                logger.warning(
+                    "request-log record %s not storable (%s): on stdout instead",
+                    row.record_id,
+                    type(error).__name__,
+                )
+                write_fallback([_as_record(row)])
+    acknowledge_stored()
+    return len(rows)
+
+
+def _insert(rows: list[RequestLog]) -> None:
+    """One bulk insert (its own savepoint: a failure leaves a caller's
+    transaction usable); a missing day's partition is made, once."""
+    try:
+        with transaction.atomic():
+            RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
     except IntegrityError as error:
         # A day with no partition yet (the periodic job makes them a week
         # ahead; this worker may have been away longer): make it, once.
@@ -34,9 +59,15 @@ def store_request_logs(records: list[dict[str, Any]]) -> int:
         partitions.partitions_ensure(
             days={row.started_at.astimezone(UTC).date() for row in rows}
         )
-        RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
-    acknowledge_stored()
-    return len(rows)
+        with transaction.atomic():
+            RequestLog.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _as_record(row: RequestLog) -> dict[str, Any]:
+    record = {name: getattr(row, name) for name in FIELDS}
+    record["started_at"] = row.started_at.isoformat()
+    record["record_id"] = str(row.record_id)
+    return record
 
 
 def acknowledge_stored() -> None:

@@ -42,6 +42,12 @@ _SECRET_PATH = re.compile(r"^(/(?:reset-password|review)/)[^/]+")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+def text(value: str) -> str:
+    """``value`` storable as text: PostgreSQL refuses NUL, so it becomes U+FFFD
+    (a path with one must not cost the batch its other records)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
 def request_id_from(incoming: str | None) -> str:
     """Keep a short, safe incoming request id; otherwise make a new one."""
     if incoming and _REQUEST_ID.fullmatch(incoming):
@@ -139,9 +145,9 @@ def build_record(
         "record_id": uuid.uuid4().hex,
         "request_id": request_id,
         "started_at": datetime.fromtimestamp(started_at, tz=UTC).isoformat(),
-        "method": (request.method or "")[:16],
-        "path": mask_path(request.path),
-        "query_string": mask_query_string(request.META.get("QUERY_STRING", "")),
+        "method": text((request.method or "")[:16]),
+        "path": text(mask_path(request.path)),
+        "query_string": text(mask_query_string(request.META.get("QUERY_STRING", ""))),
         "status_code": response.status_code,
         "duration_ms": round(duration_ms, 3),
         "user_id": user_id,
@@ -150,6 +156,6 @@ def build_record(
         # API key gives its prefix); never a key or a token.
         "credential": str(getattr(request.__dict__.get("auth"), "log_label", ""))[:32],
         "client_ip": client_ip(request.META, trusted_proxies=trusted_proxies),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT],
+        "user_agent": text(request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT]),
         "response_size": response_size(response),
     }

@@ -141,6 +141,14 @@ def shipment_locked(
     return shipment
 
 
+def shipment_check_open(shipment: Shipment, *, attr: str = "status") -> None:
+    """Delivered and cancelled shipments are frozen: timeline, tags and all."""
+    if shipment.status in FINISHED:
+        raise InvalidTransition(
+            f"A {shipment.status} shipment is finished and cannot change.", attr=attr
+        )
+
+
 def shipment_update(
     *,
     shipment_id: Any,
@@ -160,12 +168,7 @@ def shipment_update(
         shipment = shipment_locked(shipment_id=shipment_id, partner=partner)
         old = Status(shipment.status)
         new = Status(status) if status is not None else None
-        if old in FINISHED:
-            # Delivered and cancelled shipments are frozen, timeline included.
-            raise InvalidTransition(
-                f"A {old.value} shipment is finished and cannot change.",
-                attr="status",
-            )
+        shipment_check_open(shipment)
         if new is not None and (old, new) not in PARTNER_TRANSITIONS:
             raise InvalidTransition(
                 f"A shipment cannot go from {old.value} to {new.value}.", attr="status"

@@ -8,26 +8,41 @@ from django.db import transaction
 
 from shipping.exceptions import NotFound
 from shipping.models import Seller, Shipment
-from shipping.services.shipments import event_append, shipment_locked, tags_get
+from shipping.services.shipments import (
+    event_append,
+    shipment_check_open,
+    shipment_locked,
+    tags_get,
+)
 
 
 @transaction.atomic
 def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment:
-    """Add a handling tag (recorded on the timeline)."""
+    """Add a handling tag (recorded on the timeline); a finished shipment is
+    frozen (409)."""
     shipment = shipment_locked(shipment_id=shipment_id, seller=seller)
+    shipment_check_open(shipment, attr="name")
     (tag,) = tags_get([name])
     if not shipment.tags.filter(pk=tag.pk).exists():
         shipment.tags.add(tag)
-        event_append(shipment=shipment, description=f"Tag {tag.name} added")
+        _changed(shipment, f"Tag {tag.name} added")
     return shipment
 
 
 @transaction.atomic
 def shipment_tag_remove(*, shipment_id: Any, seller: Seller, name: str) -> None:
-    """Remove a handling tag (recorded on the timeline); unknown or absent is 404."""
+    """Remove a handling tag (recorded on the timeline); unknown or absent is
+    404, a finished shipment 409."""
     shipment = shipment_locked(shipment_id=shipment_id, seller=seller)
+    shipment_check_open(shipment, attr="name")
     tag = shipment.tags.filter(name=name).first()
     if tag is None:
         raise NotFound()
     shipment.tags.remove(tag)
-    event_append(shipment=shipment, description=f"Tag {tag.name} removed")
+    _changed(shipment, f"Tag {tag.name} removed")
+
+
+def _changed(shipment: Shipment, description: str) -> None:
+    """On the timeline, and as changed for ``updated_since``."""
+    shipment.save(update_fields=["updated_at"])
+    event_append(shipment=shipment, description=description)

@@ -25,8 +25,9 @@ def test_shipments_are_found_by_code_id_or_recipient(admin_client, seeded_tags):
         page = admin_client.get(lists, {"q": term}).content.decode()
         assert wanted.tracking_code in page, term
         assert other.tracking_code not in page, term
-    for odd in ("nothing", "\x00", "a" * 500):
+    for odd in ("nothing", "a" * 500):
         assert admin_client.get(lists, {"q": odd}).status_code == 200
+    assert admin_client.get(lists, {"q": "\x00"}).status_code == 400
 
 
 def test_refresh_tokens_are_listed_without_the_token(admin_client):

@@ -112,7 +112,8 @@ def test_filters_and_the_cursor_belong_together(client, seller_with_25):
         response = client.get(f"/api/v1/shipments/?{query}", **bearer(seller))
         assert response.status_code == 400, query
         error = response.json()["errors"][0]
-        assert error["attr"] in ("cursor", "page"), query
+        assert error["attr"] in ("cursor", "page", None), query
+        assert error["code"] != "error", query
     shipment = Shipment.objects.filter(seller=seller)[0]
     events = client.get(
         f"/api/v1/shipments/{shipment.pk}/events/?cursor={cursor}", **bearer(seller)

@@ -90,13 +90,34 @@ PRIVATE_TARGETS = [
     "https://[fd00::1]/hook",
     "https://[fe80::1]/hook",
     "https://[::ffff:10.0.0.1]/hook",
+    # IPv4 carried in IPv6 (F9): compatible, NAT64 (the metadata address),
+    # 6to4, translated, Teredo, site-local and local-use NAT64.
+    "https://[::127.0.0.1]/hook",
+    "https://[64:ff9b::a9fe:a9fe]/hook",
+    "https://[2002:7f00:1::1]/hook",
+    "https://[::ffff:0:7f00:1]/hook",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook",
+    "https://[fec0::1]/hook",
+    "https://[64:ff9b:1::a00:1]/hook",
 ]
 
 
 @pytest.mark.parametrize("url", PRIVATE_TARGETS)
 def test_the_guard_refuses_private_ranges(url):
-    with pytest.raises(TargetRefused, match="not a public address"):
+    """Refused by the address's class after unwrapping any IPv4 it carries; the
+    refusal does not say what the host resolved to."""
+    with pytest.raises(TargetRefused, match="an address that is not public") as refused:
         check_target(url, allow_private=False)
+    host = url.split("//", 1)[1].split("/", 1)[0].strip("[]")
+    assert host not in str(refused.value).split(" resolves")[1]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://[2002:808:808::1]/h", "https://[64:ff9b::808:808]/h"],
+)
+def test_a_public_ipv4_carried_in_ipv6_passes(url):
+    assert check_target(url, allow_private=False).port == 443
 
 
 @pytest.mark.parametrize(
