@@ -61,8 +61,6 @@ end
 # Mints tokens and cursors with the server's secrets, for each dataset.
 PREPARE = """
 import json, sys
-from datetime import timedelta
-from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 from fastship.api.pagination import cursor_encode, list_scope
 from fastship.keyset import Position
@@ -79,6 +77,9 @@ for size, seller_id in json.loads(sys.argv[1]).items():
     depth = min(40_000, int(size) // 2)
     deep = mine.values_list("created_at", "id")[depth]
     newest = mine.values_list("id", "tracking_code")[0]
+    # A poll that finds a page's worth: since the 200th most recent change.
+    changed = mine.order_by("-updated_at").values_list("updated_at", flat=True)
+    since = changed[min(int(size) - 1, 200)]
     scope = list_scope("shipments:seller", {})
     out[size] = {
         "token": str(RefreshToken.for_user(user).access_token),
@@ -86,7 +87,7 @@ for size, seller_id in json.loads(sys.argv[1]).items():
         "last": cursor_encode(None, True, scope=scope),
         "shipment": str(newest[0]),
         "code": newest[1],
-        "since": (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "since": since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "depth": depth,
     }
 print(json.dumps(out))
