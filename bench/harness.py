@@ -153,3 +153,23 @@ def median(values: list[float]) -> float:
 
 def cpu_note() -> str:
     return f"{os.cpu_count()} CPUs; server on CPU 0, wrk on CPU 1"
+
+
+def django_run(code: str, database_url: str, *args: str) -> str:
+    """Run ``code`` under Django against ``database_url`` (no Redis), with the
+    bench server's secrets so that tokens it mints verify; return its stdout."""
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + code, *args],
+        cwd=PROJECT_DIR,
+        env=server_env(
+            DJANGO_ENV="test",
+            DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"],
+            JWT_SECRET=PRODUCTION["JWT_SECRET"],
+            DJANGO_SETTINGS_MODULE="fastship.settings",
+            DATABASE_URL=database_url,
+            REDIS_URL=None,
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout

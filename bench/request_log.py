@@ -43,15 +43,15 @@ TOKEN = "bench-health-token-0123456789"
 CONFIGURATIONS = ("off", "healthy", "hanging", "refused")
 
 
-def prepare_database() -> str:
-    """Create and migrate the benchmark database; return its URL."""
+def prepare_database(database: str = DATABASE) -> str:
+    """Create and migrate a benchmark database; return its URL."""
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
         exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
+            "SELECT 1 FROM pg_database WHERE datname = %s", [database]
         ).fetchone()
         if not exists:
-            connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = f"{POSTGRES}/{DATABASE}"
+            connection.execute(f'CREATE DATABASE "{database}"')
+    url = f"{POSTGRES}/{database}"
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
         cwd=PROJECT_DIR,

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,15 +33,15 @@ import psycopg
 from bench import scale_data
 from bench.harness import (
     cpu_note,
+    django_run,
     median,
     pinned_process,
     require_tools,
     run_wrk,
     worker_cpu_seconds,
 )
-from bench.request_log import POSTGRES
+from bench.request_log import POSTGRES, prepare_database
 from bench.shipping_api import api_server_env
-from tests.servers import PROJECT_DIR, server_env
 
 DATABASE = "fastship_scale"
 TARGET = 1.3
@@ -117,42 +116,6 @@ class Sample:
     p99: float
     errors: int
     rows: int
-
-
-def prepare_database() -> str:
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        if not connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
-        ).fetchone():
-            connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = f"{POSTGRES}/{DATABASE}"
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-        cwd=PROJECT_DIR,
-        env=server_env(DJANGO_ENV="test", DATABASE_URL=url, REDIS_URL=None),
-        check=True,
-    )
-    return url
-
-
-def django_run(code: str, url: str, *args: str) -> str:
-    from bench.harness import PRODUCTION
-
-    return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()\n" + code, *args],
-        cwd=PROJECT_DIR,
-        env=server_env(
-            DJANGO_ENV="test",
-            DJANGO_SECRET_KEY=PRODUCTION["DJANGO_SECRET_KEY"],
-            JWT_SECRET=PRODUCTION["JWT_SECRET"],
-            DJANGO_SETTINGS_MODULE="fastship.settings",
-            DATABASE_URL=url,
-            REDIS_URL=None,
-        ),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
 
 
 def backend_cpu_seconds(probe: psycopg.Connection) -> dict[int, float]:
@@ -324,7 +287,7 @@ def main() -> int:
     options = parser.parse_args()
     require_tools()
     sizes = [int(size) for size in options.sizes.split(",")]
-    url = prepare_database()
+    url = prepare_database(DATABASE)
     print(f"building datasets in {POSTGRES}/{DATABASE} (once; reused after)")
     started = time.monotonic()
     owners = scale_data.build(url, sizes)

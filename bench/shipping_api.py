@@ -8,16 +8,21 @@ Against PostgreSQL with a few thousand shipments: a seller's list (page of
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import psycopg
 
-from bench.harness import PRODUCTION, cpu_note, pinned_server, require_tools, run_wrk
+from bench.harness import (
+    PRODUCTION,
+    cpu_note,
+    django_run,
+    pinned_server,
+    require_tools,
+    run_wrk,
+)
 from bench.request_log import POSTGRES, REDIS_URL, prepare_database
-from tests.servers import PROJECT_DIR, server_env
 
 DATABASE = "fastship_bench"
 SEED = """
@@ -85,21 +90,7 @@ def api_server_env(database_url: str) -> dict[str, str | None]:
 
 def seed(database_url: str, count: int) -> tuple[str, str, str]:
     """Make sure ``count`` shipments exist; return (token, shipment id, tracking code)."""
-    code = "import django; django.setup()\n" + SEED.format(count=count)
-    output = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=PROJECT_DIR,
-        env=server_env(
-            DJANGO_ENV="test",
-            JWT_SECRET=PRODUCTION["JWT_SECRET"],  # the server's, so its tokens verify
-            DJANGO_SETTINGS_MODULE="fastship.settings",
-            DATABASE_URL=database_url,
-            REDIS_URL=None,
-        ),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    output = django_run(SEED.format(count=count), database_url).split()
     # Fresh tables have no planner statistics: without them PostgreSQL sorts
     # every row of a seller to find one page.
     with psycopg.connect(database_url, autocommit=True) as connection:

@@ -63,22 +63,15 @@ content_security_policy = with_csp(PAGE_CSP)
 OPERATOR_PREFIXES = ("/admin/", "/django-rq/")
 
 
-class AdminNetworkMiddleware:
-    """Answer 403 to operator pages from outside ``ADMIN_ALLOWED_NETWORKS``.
-
-    The client address is the one the load balancer reports: the
-    ``TRUSTED_PROXIES``-th entry from the right of
-    X-Forwarded-For, never what the client wrote there. No setting, no check.
-    Sync and async: it adds no thread hop under ASGI.
-    """
+class RefusingMiddleware:
+    """A middleware that answers some requests itself (``refusal``) and passes
+    the rest on. Sync and async: it adds no thread hop under ASGI."""
 
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
-        self.networks = list(settings.ADMIN_ALLOWED_NETWORKS)
-        self.trusted_proxies = settings.TRUSTED_PROXIES
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
@@ -93,6 +86,23 @@ class AdminNetworkMiddleware:
         self, request: HttpRequest, refused: HttpResponse | None
     ) -> HttpResponseBase:
         return refused or await self.get_response(request)
+
+    def refusal(self, request: HttpRequest) -> HttpResponse | None:
+        raise NotImplementedError
+
+
+class AdminNetworkMiddleware(RefusingMiddleware):
+    """Answer 403 to operator pages from outside ``ADMIN_ALLOWED_NETWORKS``.
+
+    The client address is the one the load balancer reports: the
+    ``TRUSTED_PROXIES``-th entry from the right of
+    X-Forwarded-For, never what the client wrote there. No setting, no check.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        super().__init__(get_response)
+        self.networks = list(settings.ADMIN_ALLOWED_NETWORKS)
+        self.trusted_proxies = settings.TRUSTED_PROXIES
 
     def refusal(self, request: HttpRequest) -> HttpResponse | None:
         if not self.networks or not request.path.startswith(OPERATOR_PREFIXES):
@@ -111,7 +121,7 @@ class AdminNetworkMiddleware:
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-class QueryGuardMiddleware:
+class QueryGuardMiddleware(RefusingMiddleware):
     """Answer 400 to a query string or form with a NUL character, or with more
     fields than Django reads (``DATA_UPLOAD_MAX_NUMBER_FIELDS``, 1,000).
 
@@ -119,31 +129,10 @@ class QueryGuardMiddleware:
     filter, a review's comment) was a 500; JSON bodies and path segments are
     refused by the API's fields and converters. Too many fields made Django
     raise wherever the query was first read (a 500 in DRF's views). Both are
-    refused here, before any view. Sync and async: no thread hop under ASGI.
+    refused here, before any view.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        refused = self.refusal(request)
-        if self.is_async:
-            return self._acall(request, refused)
-        return refused or self.get_response(request)
-
-    async def _acall(
-        self, request: HttpRequest, refused: HttpResponse | None
-    ) -> HttpResponseBase:
-        return refused or await self.get_response(request)
-
-    @staticmethod
-    def refusal(request: HttpRequest) -> HttpResponse | None:
+    def refusal(self, request: HttpRequest) -> HttpResponse | None:
         query = request.META.get("QUERY_STRING", "")
         limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
         if limit is not None and query.count("&") + query.count(";") >= limit:

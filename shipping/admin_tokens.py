@@ -7,37 +7,21 @@ table; these replace it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from rest_framework_simplejwt.token_blacklist.models import (
     BlacklistedToken,
     OutstandingToken,
 )
 
-from fastship.admin_paging import LargeTableAdmin
+from fastship.admin_paging import ReadOnlyLargeTableAdmin
 
 for model in (OutstandingToken, BlacklistedToken):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
 
 
-class _ReadOnly(LargeTableAdmin):
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(OutstandingToken)
-class OutstandingTokenAdmin(_ReadOnly):
+class OutstandingTokenAdmin(ReadOnlyLargeTableAdmin):
     list_display = ("jti", "user", "created_at", "expires_at")
     fields = ("jti", "user", "created_at", "expires_at")  # never ``token``
     readonly_fields = fields
@@ -47,7 +31,7 @@ class OutstandingTokenAdmin(_ReadOnly):
 
 
 @admin.register(BlacklistedToken)
-class BlacklistedTokenAdmin(_ReadOnly):
+class BlacklistedTokenAdmin(ReadOnlyLargeTableAdmin):
     list_display = ("token_jti", "blacklisted_at")
     fields = ("token_jti", "blacklisted_at")
     readonly_fields = fields

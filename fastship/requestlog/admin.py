@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from fastship.admin_paging import LargeTableAdmin
+from fastship.admin_paging import ReadOnlyLargeTableAdmin
 from fastship.requestlog.models import RequestLog
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS")
@@ -48,7 +48,7 @@ class MethodFilter(admin.SimpleListFilter):
 
 
 @admin.register(RequestLog)
-class RequestLogAdmin(LargeTableAdmin):
+class RequestLogAdmin(ReadOnlyLargeTableAdmin):
     """Read-only: request logs are evidence, not data to edit.
 
     Fast at millions of rows: counts stop at a cap (LargeTableAdmin), the
@@ -94,12 +94,3 @@ class RequestLogAdmin(LargeTableAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

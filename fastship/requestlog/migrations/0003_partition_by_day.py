@@ -47,15 +47,20 @@ def _day_partition(cursor, day):
     )
 
 
+def _set_aside(cursor):
+    """Lock the table, rename it to OLD and free its index names."""
+    cursor.execute(f'LOCK TABLE "{PARENT}" IN EXCLUSIVE MODE')
+    cursor.execute(f'ALTER TABLE "{PARENT}" RENAME TO "{OLD}"')
+    for name, _ in INDEXES:
+        cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
 def partition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     cutoff = datetime.now(UTC) - timedelta(days=settings.REQUEST_LOG_RETENTION_DAYS)
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f'LOCK TABLE "{PARENT}" IN EXCLUSIVE MODE')
-        cursor.execute(f'ALTER TABLE "{PARENT}" RENAME TO "{OLD}"')
-        for name, _ in INDEXES:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        _set_aside(cursor)
         cursor.execute(
             f'CREATE TABLE "{PARENT}" (LIKE "{OLD}" INCLUDING DEFAULTS '
             "INCLUDING CONSTRAINTS) PARTITION BY RANGE (started_at)"
@@ -95,10 +100,7 @@ def unpartition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(f'LOCK TABLE "{PARENT}" IN EXCLUSIVE MODE')
-        cursor.execute(f'ALTER TABLE "{PARENT}" RENAME TO "{OLD}"')
-        for name, _ in INDEXES:
-            cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        _set_aside(cursor)
         cursor.execute(
             f'CREATE TABLE "{PARENT}" (LIKE "{OLD}" INCLUDING DEFAULTS '
             "INCLUDING CONSTRAINTS)"
