@@ -155,9 +155,10 @@ def cpu_note() -> str:
     return f"{os.cpu_count()} CPUs; server on CPU 0, wrk on CPU 1"
 
 
-def django_run(code: str, database_url: str, *args: str) -> str:
-    """Run ``code`` under Django against ``database_url`` (no Redis), with the
-    bench server's secrets so that tokens it mints verify; return its stdout."""
+def django_run(code: str, database_url: str, *args: str, **env: str | None) -> str:
+    """Run ``code`` under Django against ``database_url`` (no Redis unless
+    ``env`` names one), with the bench server's secrets so that tokens it
+    mints verify; return its stdout."""
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + code, *args],
         cwd=PROJECT_DIR,
@@ -167,7 +168,7 @@ def django_run(code: str, database_url: str, *args: str) -> str:
             JWT_SECRET=PRODUCTION["JWT_SECRET"],
             DJANGO_SETTINGS_MODULE="fastship.settings",
             DATABASE_URL=database_url,
-            REDIS_URL=None,
+            **{"REDIS_URL": None, **env},
         ),
         capture_output=True,
         text=True,

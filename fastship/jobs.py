@@ -6,14 +6,14 @@ import functools
 import logging
 import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_rq
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from rq import Queue
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from fastship.handoff import BackgroundHandoff, HandoffConfig
 from fastship.logs import request_id_var
@@ -81,14 +81,58 @@ def enqueue_in(
     return get_queue(queue_name).enqueue_in(delay, func, *args, **(job_options or {}))
 
 
+# RQ's scheduler keeps times in whole seconds: a job scheduled for a row due
+# at +5.0 s may start at +4.1 s. A row due within this is claimed as due.
+SCHEDULER_RESOLUTION = timedelta(seconds=1.5)
+
+_LIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+
+
+def jobs_alive(
+    queue_name: str, job_ids: list[str], *, started_within: timedelta
+) -> set[str]:
+    """Which of ``job_ids`` are queued, scheduled or deferred, or started less
+    than ``started_within`` ago (a job started longer ago belongs to a worker
+    that died or hangs: its row's lease says what to do).
+
+    A relay asks this before it enqueues a record's job under the record's
+    job id, so a record is never queued twice.
+    """
+    if not job_ids or jobs_run_inline():
+        return set()
+    connection = get_queue(queue_name).connection
+    since = datetime.now(UTC) - started_within
+    alive = set()
+    for job_id, job in zip(
+        job_ids, Job.fetch_many(job_ids, connection=connection), strict=True
+    ):
+        if job is None:
+            continue
+        status = job.get_status(refresh=False)
+        if status in _LIVE_STATUSES:
+            alive.add(job_id)
+        elif status == JobStatus.STARTED and job.started_at is not None:
+            started = job.started_at.replace(tzinfo=job.started_at.tzinfo or UTC)
+            if started > since:
+                alive.add(job_id)
+    return alive
+
+
 class RequestBoundJob(Job):
-    """A job whose log lines carry the request id of the request that enqueued it."""
+    """A job whose log lines carry the request id of the request that enqueued it.
+
+    Workers run jobs in their own process (no fork per job): each job starts
+    and ends by dropping a database connection that broke or grew too old, as
+    Django does around a request.
+    """
 
     def perform(self) -> Any:
         token = request_id_var.set(self.meta.get("request_id"))
+        close_old_connections()
         try:
             return super().perform()
         finally:
+            close_old_connections()
             request_id_var.reset(token)
 
 

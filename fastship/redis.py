@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from fastship.env import RedisConfig
 
 
-# Every RQ queue, in the worker's priority order (the one place they are named).
-QUEUE_NAMES = ("emails", "default", "request_logs")
+# Every RQ queue (the one place they are named). The worker takes them in
+# turns (round robin), so a flood in one cannot starve another: request-log
+# batches, outbox mails, webhook deliveries, the periodic jobs, and "default"
+# for anything else (and what an earlier release enqueued there).
+QUEUE_NAMES = ("request_logs", "emails", "webhooks", "periodic", "default")
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from typing import Any
 from django.utils.module_loading import import_string
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Worker, worker_registration
+from rq import SimpleWorker, worker_registration
 from rq.exceptions import StopRequested
+from rq.worker import BaseWorker
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class PeriodicJob:
     name: str
     func: str
     every_seconds: int
-    queue: str = "default"
+    queue: str = "periodic"
 
 
 def periodic_jobs_from_settings() -> list[PeriodicJob]:
@@ -54,7 +55,7 @@ def periodic_jobs_from_settings() -> list[PeriodicJob]:
             name=str(entry["name"]),
             func=str(entry["func"]),
             every_seconds=int(str(entry["every_seconds"])),
-            queue=str(entry.get("queue", "default")),
+            queue=str(entry.get("queue", "periodic")),
         )
         for entry in settings.FASTSHIP_PERIODIC_JOBS
     ]
@@ -90,8 +91,26 @@ def periodic_jobs_enqueue_due(
     return enqueued
 
 
-class FastShipWorker(Worker):
-    """RQ's worker plus a tick: periodic jobs, re-registration, scheduler restart."""
+class FastShipWorker(SimpleWorker):
+    """RQ's worker plus a tick: periodic jobs, re-registration, scheduler restart.
+
+    Jobs run in the worker's own process (RQ's ``SimpleWorker``): forking a
+    work horse per job capped a worker at a few jobs a second. Every job
+    FastShip runs is safe in-process: it loads rows by id, keeps no state, and
+    its database connection is checked around it (``RequestBoundJob``); a
+    job's timeout still interrupts it (SIGALRM). A killed worker loses only
+    the job in hand, which its row's lease recovers.
+
+    The queues are taken in turns (round robin): after a job from one queue,
+    the next dequeue starts at the queue after it, so a flood of webhook
+    deliveries cannot starve the request-log batches or the periodic jobs.
+    """
+
+    def reorder_queues(self, reference_queue: Any) -> None:
+        position = self._ordered_queues.index(reference_queue)
+        self._ordered_queues = (
+            self._ordered_queues[position + 1 :] + self._ordered_queues[: position + 1]
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,7 +185,7 @@ class FastShipWorker(Worker):
         scheduler.acquire_locks(auto_start=True)
 
 
-def _shutdown_was_requested(worker: Worker) -> bool:
+def _shutdown_was_requested(worker: BaseWorker) -> bool:
     """True when the loop ended on SIGTERM/SIGINT, not on a fault.
 
     RQ records the time of a shutdown request; ``_stop_requested`` alone is
@@ -193,9 +212,12 @@ def worker_run_forever(queue_names: list[str], *, max_backoff: float = 30.0) -> 
     backoff = 1.0
     while not stop["requested"]:
         started = time.monotonic()
-        worker: Worker | None = None
+        worker: BaseWorker | None = None
         try:
-            worker = django_rq.get_worker(*queue_names, worker_class=FastShipWorker)
+            worker = django_rq.get_worker(
+                *queue_names,
+                worker_class=FastShipWorker,  # type: ignore[arg-type]
+            )
             worker.work(with_scheduler=True, logging_level="INFO")
         except RedisError as error:
             logger.warning("worker could not start: %s", error)

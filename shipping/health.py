@@ -6,7 +6,7 @@ from django.db import connection
 
 from healthcheck.readiness import CheckError, CheckResult, ReadinessCheck
 from shipping.models import Notification
-from shipping.services.notifications import notifications_needing_attention
+from shipping.services.notification_recovery import notifications_needing_attention
 
 
 class OutboxCheck(ReadinessCheck):

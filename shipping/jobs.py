@@ -16,6 +16,18 @@ from fastship import metrics
 OUTBOX_JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 7 * 24 * 3600}
 
 
+# An outbox row's job is named by the row and its attempt count at enqueue
+# time: a relay asks whether that job is alive before it enqueues, so a row is
+# queued once however often the relay runs, and a retry (a new count) never
+# collides with the job that scheduled it.
+def mail_job_id(notification_id: int, attempts: int) -> str:
+    return f"mail-{notification_id}-{attempts}"
+
+
+def webhook_job_id(delivery_id: object, attempts: int) -> str:
+    return f"webhook-{delivery_id}-{attempts}"
+
+
 def send_notification_job(notification_id: int) -> bool:
     """Send one outbox email (see ``notification_send``: at most once)."""
     from shipping.services.notifications import notification_send
@@ -29,7 +41,7 @@ def relay_notifications_job() -> int:
     The alarm on that metric also fires when this job stops reporting (no
     worker, no Redis).
     """
-    from shipping.services.notifications import (
+    from shipping.services.notification_recovery import (
         notifications_relay,
         oldest_pending_notification_age,
     )

@@ -13,3 +13,10 @@ def current_request_id() -> str | None:
     from fastship.logs import request_id_var
 
     return request_id_var.get()
+
+
+def note_queue(name: str) -> None:
+    """Append ``name`` to a Redis list: the order jobs ran in."""
+    from fastship.redis import get_redis
+
+    get_redis().rpush("test:ran", name)

@@ -50,14 +50,21 @@ class Notification(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending"
-        # Claimed (committed) before the mail server is spoken to: a row left
-        # here past its lease may have been sent, and is never sent again
-        # automatically (an operator re-sends it from the admin).
+        # Claimed (committed) before the mail server is spoken to. Left here
+        # past its lease: sent again automatically if its stage proves the
+        # message never went out; otherwise it may have been sent, and waits
+        # for an operator (re-sent from the admin, with a warning).
         SENDING = "sending"
         SENT = "sent"
         # Over the recipient's hourly limit: not sent until an operator
         # releases it from the admin.
         HELD = "held"
+
+    class SendStage(models.TextChoices):
+        # "" (none): not being sent, or claimed by a release before stages.
+        CLAIMED = "claimed"
+        CONNECTED = "connected"  # the mail server greeted us (and took a login)
+        DATA_SENT = "data_sent"  # the message went out: the reply is the proof
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     recipient = models.EmailField()
@@ -71,6 +78,19 @@ class Notification(models.Model):
     handed_over_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # How far the attempt in hand got (while ``sending``): a row whose worker
+    # died before ``data_sent`` provably never gave the mail server the
+    # message, and is sent again automatically after its lease.
+    send_stage = models.CharField(
+        max_length=16,
+        choices=SendStage.choices,
+        blank=True,
+        default="",
+        # Kept in the database: the previous release inserts rows without it.
+        db_default="",
+    )
+    # A retry's time after a refused or failed connection (None: at once).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [

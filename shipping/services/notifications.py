@@ -11,12 +11,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from fastship.counters import place_take
-from fastship.jobs import background_enqueuer, enqueue
-from shipping.jobs import OUTBOX_JOB_OPTIONS, send_notification_job
+from fastship.jobs import (
+    SCHEDULER_RESOLUTION,
+    background_enqueuer,
+    enqueue_in,
+)
+from shipping.jobs import OUTBOX_JOB_OPTIONS, mail_job_id, send_notification_job
 from shipping.models import Notification
 from shipping.services.emails import EmailNotSent, build_email, email_deliver
 
@@ -35,6 +39,10 @@ RECIPIENT_LIMITED_KINDS = frozenset(
 )
 # Context keys wiped once the mail is sent: they are secrets.
 SECRET_CONTEXT_KEYS = frozenset({"code_nonce", "verification_code", "secret_link"})
+# Seconds before attempt 2, 3, ... after a refusal or a failed connection;
+# the last delay repeats: a mail is never given up on.
+RETRY_DELAYS = (10, 30, 60, 300, 900)
+Stage = Notification.SendStage
 
 
 class NotificationNotSent(Exception):
@@ -88,7 +96,11 @@ def notification_hand_over(notification: Notification) -> None:
         )
         return
     background_enqueuer.submit_after_commit(
-        "emails", send_notification_job, notification.pk, **_job_options()
+        "emails",
+        send_notification_job,
+        notification.pk,
+        job_id=mail_job_id(notification.pk, notification.attempts),
+        **OUTBOX_JOB_OPTIONS,
     )
 
 
@@ -108,39 +120,53 @@ def _recipient_over_limit(recipient: str) -> bool:
     return place is not None and not place.allowed
 
 
-def _job_options() -> dict[str, Any]:
-    from rq import Retry
-
-    return {
-        **OUTBOX_JOB_OPTIONS,
-        "retry": Retry(max=5, interval=[10, 30, 60, 300, 900]),
-    }
-
-
 def notification_send(*, notification_id: int) -> bool:
     """Send a pending outbox email at most once; return False if it was not due.
 
     The row is claimed (``sending``, committed) before the mail server is
-    spoken to, and marked ``sent`` after. An error that proves nothing was
-    sent (no connection, a refusal before the message was taken) puts it back
-    to ``pending`` and raises, so RQ retries with backoff. Any other outcome
-    (a timeout after the message went out, a crash, a database that will not
-    take the result) leaves it ``sending``: never sent again automatically.
+    spoken to, and each step is recorded before it is taken: ``connected``
+    once the server greeted us, ``data_sent`` just before the message goes
+    out. An error that proves nothing was sent (no connection, a refusal
+    before the message was taken) puts the row back to ``pending`` with a
+    retry time and schedules that retry. Any other outcome after
+    ``data_sent`` (a timeout waiting for the reply, a crash, a database that
+    will not take the result) leaves it ``sending``: never sent again
+    automatically. A worker that dies before ``data_sent`` leaves a row the
+    relay sends again after its lease.
     """
     notification = notification_claim(notification_id=notification_id)
     if notification is None:
         return False
+    claim = Notification.objects.filter(
+        pk=notification_id,
+        state=Notification.State.SENDING,
+        claimed_at=notification.claimed_at,
+    )
+
+    def reached(stage: str) -> None:
+        # The claim is the fence: a row the relay took back after the lease
+        # (this worker stalled) is not this attempt's any more, and the
+        # message must not go out.
+        if not claim.update(send_stage=stage):
+            raise EmailNotSent(f"the claim was lost before {stage}")
+
     try:
-        email_deliver(build_email(notification))
+        email_deliver(build_email(notification), progress=reached)
     except EmailNotSent as error:
         reason = type(error.__cause__ or error).__name__[:200]
-        Notification.objects.filter(
-            pk=notification_id, state=Notification.State.SENDING
-        ).update(state=Notification.State.PENDING, last_error=reason)
+        delay = RETRY_DELAYS[min(notification.attempts, len(RETRY_DELAYS)) - 1]
+        if claim.update(
+            state=Notification.State.PENDING,
+            send_stage="",
+            last_error=reason,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        ):
+            _schedule_retry(notification, delay)
         logger.warning(
-            "notification %s (%s) not sent, retrying later: %s",
+            "notification %s (%s) not sent, retrying in %s s: %s",
             notification_id,
             notification.kind,
+            delay,
             reason,
         )
         raise NotificationNotSent(reason) from error
@@ -160,20 +186,46 @@ def notification_send(*, notification_id: int) -> bool:
     return True
 
 
+def _schedule_retry(notification: Notification, delay: float) -> None:
+    """Enqueue the retry for its time; if Redis fails, the relay finds it later."""
+    try:
+        enqueue_in(
+            timedelta(seconds=delay),
+            "emails",
+            send_notification_job,
+            notification.pk,
+            job_options={
+                **OUTBOX_JOB_OPTIONS,
+                "job_id": mail_job_id(notification.pk, notification.attempts),
+            },
+        )
+    except Exception as error:  # the periodic relay picks the due row up
+        logger.warning("mail retry %s not scheduled (%s)", notification.pk, error)
+
+
 def notification_claim(*, notification_id: int) -> Notification | None:
-    """Move a pending row to ``sending`` and commit; None if it is not pending."""
+    """Move a due pending row to ``sending`` (stage ``claimed``) and commit;
+    None if it is not pending or not due (within the scheduler's resolution)."""
+    now = timezone.now()
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update()
             .filter(pk=notification_id, state=Notification.State.PENDING)
+            .filter(
+                Q(next_attempt_at__isnull=True)
+                | Q(next_attempt_at__lte=now + SCHEDULER_RESOLUTION)
+            )
             .first()
         )
         if notification is None:
             return None
         notification.state = Notification.State.SENDING
-        notification.claimed_at = timezone.now()
+        notification.send_stage = Stage.CLAIMED
+        notification.claimed_at = now
         notification.attempts += 1
-        notification.save(update_fields=["state", "claimed_at", "attempts"])
+        notification.save(
+            update_fields=["state", "send_stage", "claimed_at", "attempts"]
+        )
     return notification
 
 
@@ -194,6 +246,7 @@ def notification_mark_sent(
         try:
             Notification.objects.filter(pk=notification.pk).update(
                 state=Notification.State.SENT,
+                send_stage="",
                 sent_at=timezone.now(),
                 context=context,
                 last_error="",
@@ -209,76 +262,3 @@ def notification_mark_sent(
                 raise
             connection.close()  # the next try reconnects
             time.sleep(delay)
-
-
-def notifications_needing_attention() -> QuerySet[Notification]:
-    """Rows claimed longer than the lease ago without a result: maybe sent."""
-    cutoff = timezone.now() - timedelta(seconds=settings.NOTIFICATION_SEND_LEASE)
-    return Notification.objects.filter(
-        state=Notification.State.SENDING, claimed_at__lt=cutoff
-    )
-
-
-def notifications_resend(*, notification_ids: list[int]) -> int:
-    """Put ``sending`` rows back to pending and hand them over (an operator's call)."""
-    return _notifications_requeue(
-        notification_ids=notification_ids, state=Notification.State.SENDING
-    )
-
-
-def notifications_release(*, notification_ids: list[int]) -> int:
-    """Send ``held`` rows after all (an operator's call); return how many."""
-    return _notifications_requeue(
-        notification_ids=notification_ids, state=Notification.State.HELD
-    )
-
-
-def _notifications_requeue(*, notification_ids: list[int], state: str) -> int:
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update()
-            .filter(pk__in=notification_ids, state=state)
-            .values_list("pk", flat=True)
-        )
-        Notification.objects.filter(pk__in=ids).update(
-            state=Notification.State.PENDING, claimed_at=None
-        )
-        for notification_id in ids:
-            background_enqueuer.submit_after_commit(
-                "emails", send_notification_job, notification_id, **_job_options()
-            )
-    return len(ids)
-
-
-def notifications_relay(*, older_than_seconds: int = 60, limit: int = 500) -> int:
-    """Enqueue pending notifications older than ``older_than_seconds``; return how many.
-
-    Runs in the worker (or a command), never on a request: a synchronous
-    enqueue is fine here.
-    """
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        Notification.objects.filter(
-            state=Notification.State.PENDING, created_at__lt=cutoff
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for notification_id in ids:
-        enqueue(
-            "emails", send_notification_job, notification_id, job_options=_job_options()
-        )
-    return len(ids)
-
-
-def oldest_pending_notification_age() -> float:
-    """Seconds the oldest mail still waiting to be sent has waited (0 if none)."""
-    oldest = (
-        Notification.objects.filter(state=Notification.State.PENDING)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if oldest is None:
-        return 0.0
-    return max((timezone.now() - oldest).total_seconds(), 0.0)

@@ -23,8 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from fastship import outbound
-from fastship.jobs import background_enqueuer, enqueue, enqueue_in
-from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job
+from fastship.jobs import (
+    SCHEDULER_RESOLUTION,
+    background_enqueuer,
+    enqueue,
+    enqueue_in,
+    jobs_alive,
+)
+from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job, webhook_job_id
 from shipping.models import Notification, WebhookDelivery, WebhookEndpoint
 from shipping.services.notifications import absolute_url, notification_queue
 from shipping.services.webhooks import signature, signing_secrets
@@ -44,14 +50,22 @@ def retry_delay(attempts: int) -> float:
 
 
 def _claim(delivery_id: str) -> WebhookDelivery | None:
-    """Move a due pending row to ``sending`` and commit; None if not due."""
+    """Move a due pending row to ``sending`` and commit; None if not due.
+
+    Due means due within the scheduler's resolution: a retry job that RQ
+    started a fraction of a second early still makes its attempt.
+    """
     now = timezone.now()
     with transaction.atomic():
         delivery = (
             # Only the delivery's row: its endpoint's other deliveries go on.
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint")
-            .filter(pk=delivery_id, state=State.PENDING, next_attempt_at__lte=now)
+            .filter(
+                pk=delivery_id,
+                state=State.PENDING,
+                next_attempt_at__lte=now + SCHEDULER_RESOLUTION,
+            )
             .first()
         )
         if delivery is None:
@@ -146,7 +160,7 @@ def _settle(
             **fields,
         ):
             return
-        _schedule(str(delivery.pk), delay)
+        _schedule(str(delivery.pk), delay, attempts=delivery.attempts)
     logger.warning(
         "webhook delivery %s (%s) attempt %s failed: %s",
         delivery.pk,
@@ -157,11 +171,18 @@ def _settle(
     _note_failure(delivery.endpoint_id, now=now)
 
 
-def _schedule(delivery_id: str, delay: float) -> None:
+def _schedule(delivery_id: str, delay: float, *, attempts: int) -> None:
     """Enqueue the retry for its time; if Redis fails, the relay finds it later."""
     try:
         enqueue_in(
-            timedelta(seconds=delay), "default", deliver_webhook_job, delivery_id
+            timedelta(seconds=delay),
+            "webhooks",
+            deliver_webhook_job,
+            delivery_id,
+            job_options={
+                **OUTBOX_JOB_OPTIONS,
+                "job_id": webhook_job_id(delivery_id, attempts),
+            },
         )
     except Exception as error:  # the periodic relay picks the due row up
         logger.warning("webhook retry %s not scheduled (%s)", delivery_id, error)
@@ -207,9 +228,9 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
 
     What the hand-over missed (Redis down at the change) or a lost scheduled
     retry (Redis restarted empty) is found here: rows due for more than
-    ``older_than_seconds`` (the jobs already queued get that long). A job
-    enqueued twice is harmless: an attempt claims its row first. Returns how
-    many were enqueued.
+    ``older_than_seconds`` whose job (named by the row and its attempt count)
+    is not queued, scheduled or running. A row is never queued twice, however
+    far behind the worker is. Returns how many were enqueued.
     """
     now = timezone.now()
     stale = WebhookDelivery.objects.filter(
@@ -217,36 +238,46 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
     )
     for delivery in stale.select_related("endpoint")[:limit]:
         _settle(delivery, outbound.Outcome(None, "attempt did not finish"), final=False)
-    due = list(
-        WebhookDelivery.objects.filter(
+    due = {
+        webhook_job_id(delivery_id, attempts): str(delivery_id)
+        for delivery_id, attempts in WebhookDelivery.objects.filter(
             state=State.PENDING,
             next_attempt_at__lte=now - timedelta(seconds=older_than_seconds),
         )
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for delivery_id in due:
+        .values_list("pk", "attempts")[:limit]
+    }
+    alive = jobs_alive("webhooks", list(due), started_within=claim_lease())
+    enqueued = 0
+    for job_id, delivery_id in due.items():
+        if job_id in alive:
+            continue
         enqueue(
-            "default",
+            "webhooks",
             deliver_webhook_job,
-            str(delivery_id),
-            job_options=OUTBOX_JOB_OPTIONS,
+            delivery_id,
+            job_options={**OUTBOX_JOB_OPTIONS, "job_id": job_id},
         )
-    return len(due)
+        enqueued += 1
+    return enqueued
 
 
 def deliveries_redeliver(*, delivery_ids: list[Any]) -> int:
     """Send deliveries again now, whatever became of them (an operator's call)."""
-    ids = list(
+    rows = list(
         WebhookDelivery.objects.filter(pk__in=delivery_ids)
         .exclude(state=State.SENDING)
-        .values_list("pk", flat=True)
+        .values_list("pk", "attempts")
     )
-    WebhookDelivery.objects.filter(pk__in=ids).update(
+    WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
         state=State.PENDING, next_attempt_at=timezone.now(), delivered_at=None
     )
-    for delivery_id in ids:  # handed over without waiting, as at a change
+    for delivery_id, attempts in rows:  # handed over without waiting
         background_enqueuer.submit_after_commit(
-            "default", deliver_webhook_job, str(delivery_id), **OUTBOX_JOB_OPTIONS
+            "webhooks",
+            deliver_webhook_job,
+            str(delivery_id),
+            job_id=webhook_job_id(delivery_id, attempts),
+            **OUTBOX_JOB_OPTIONS,
         )
-    return len(ids)
+    return len(rows)

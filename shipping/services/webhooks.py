@@ -26,7 +26,7 @@ from fastship.compiled import CompiledQuery
 from fastship.jobs import background_enqueuer
 from fastship.outbound import TargetRefused, check_target
 from shipping.exceptions import NotFound, WebhookLimitReached, WebhookTargetRefused
-from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job
+from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job, webhook_job_id
 from shipping.models import Seller, Shipment, WebhookDelivery, WebhookEndpoint
 from shipping.representations import ShipmentOutputSerializer
 
@@ -167,7 +167,11 @@ def webhooks_hand_over(deliveries: list[WebhookDelivery]) -> None:
     """Hand saved deliveries to RQ once their transaction commits."""
     for delivery in deliveries:
         background_enqueuer.submit_after_commit(
-            "default", deliver_webhook_job, str(delivery.pk), **OUTBOX_JOB_OPTIONS
+            "webhooks",
+            deliver_webhook_job,
+            str(delivery.pk),
+            job_id=webhook_job_id(delivery.pk, 0),
+            **OUTBOX_JOB_OPTIONS,
         )
 
 

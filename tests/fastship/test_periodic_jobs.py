@@ -29,9 +29,9 @@ def test_a_run_is_due_once_per_period_and_again_after_redis_empties():
         assert due("w1") == ["t"]
         assert due("w2") == []
         assert due("w1") == []
-        assert connection.llen("rq:queue:default") == 1
+        assert connection.llen("rq:queue:periodic") == 1
         # The run is consumed (it may fail or vanish): the marker decides.
-        connection.delete("rq:queue:default")
+        connection.delete("rq:queue:periodic")
         assert due("w1") == []
         redis.restart_empty()
         connection = Redis(port=redis.port)
@@ -42,7 +42,8 @@ def test_a_run_is_due_once_per_period_and_again_after_redis_empties():
 def test_inline_mode_sends_after_commit_in_the_request_thread(settings, mailoutbox):
     """Without Redis the mail goes out right after commit, once, marked sent."""
     from shipping.models import Notification
-    from shipping.services.notifications import notification_queue, notifications_relay
+    from shipping.services.notification_recovery import notifications_relay
+    from shipping.services.notifications import notification_queue
 
     settings.FASTSHIP_REDIS = None
     with transaction.atomic():

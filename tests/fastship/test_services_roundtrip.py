@@ -10,6 +10,7 @@ from django.db import connection
 from rq import SimpleWorker
 
 from fastship.jobs import enqueue, get_queue
+from fastship.redis import QUEUE_NAMES
 from tests import jobs_for_tests
 
 
@@ -45,7 +46,7 @@ def test_cache_uses_redis():
 
 
 @pytest.mark.redis
-@pytest.mark.parametrize("queue_name", ["default", "emails", "request_logs"])
+@pytest.mark.parametrize("queue_name", QUEUE_NAMES)
 def test_queue_job_runs_on_a_real_worker(shared_redis, queue_name):
     """A job enqueued on each queue is run by a real RQ worker."""
     queue = get_queue(queue_name)

@@ -61,7 +61,11 @@ def smtp_mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 def start_worker(
-    redis: PrivateRedis, smtp_port: int, *, database_url: str | None = None
+    redis: PrivateRedis,
+    smtp_port: int,
+    *,
+    database_url: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> ServerProcess:
     """Start ``docker/entrypoint.sh worker`` against the test's Redis and database."""
     from django.conf import settings
@@ -81,6 +85,7 @@ def start_worker(
         EMAIL_PORT=str(smtp_port),
         EMAIL_USE_TLS="0",
         NOTIFICATION_RELAY_EVERY=str(RELAY_EVERY),
+        **(env or {}),
     )
     entrypoint = str(PROJECT_DIR / "docker/entrypoint.sh")
     return ServerProcess(["sh", entrypoint, "worker"], env)
@@ -303,7 +308,7 @@ def test_a_mail_interrupted_after_the_server_took_it_is_not_sent_again(
     """Worker killed mid-send: no automatic resend; the row waits for a person."""
     from aiosmtpd.controller import Controller
 
-    from shipping.services.notifications import notifications_needing_attention
+    from shipping.services.notification_recovery import notifications_needing_attention
 
     mailbox = KillingMailbox()
     smtp_port = free_port()

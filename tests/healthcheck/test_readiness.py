@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
+from fastship.redis import QUEUE_NAMES
 from healthcheck.checks import DatabaseCheck, MigrationsCheck, RedisCheck
 from healthcheck.readiness import CheckError, CheckResult, Readiness, ReadinessCheck
 from healthcheck.views import reset_readiness
@@ -232,7 +233,7 @@ class TestReadinessInProcess:
         body = client.get("/api/v1/health", HTTP_AUTHORIZATION="Bearer tok-123").json()
         assert body["checks"]["redis:responseTime"][0]["status"] == "pass"
         queues = body["checks"]["rq:queues"][0]["observedValue"]
-        assert set(queues) == {"default", "emails", "request_logs"}
+        assert set(queues) == set(QUEUE_NAMES)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from fastship.jobs import background_enqueuer, get_queue, jobs_run_inline
-from fastship.redis import get_redis
+from fastship.redis import QUEUE_NAMES, get_redis
 from tests.servers import free_port
 
 
@@ -84,13 +84,13 @@ def run_jobs():
         background_enqueuer.drain()
         if jobs_run_inline():
             return
-        queues = [get_queue(name) for name in ("emails", "default")]
+        queues = [get_queue(name) for name in QUEUE_NAMES]
         SimpleWorker(
             queues, connection=get_redis(), job_class=queues[0].job_class
         ).work(burst=True)
 
     if not jobs_run_inline():
-        for name in ("emails", "default"):
+        for name in QUEUE_NAMES:
             get_queue(name).empty()
     return run
 

@@ -11,12 +11,11 @@ import pytest
 from django.utils import timezone
 
 from shipping.models import Notification
-from shipping.services.notifications import (
-    NotificationNotSent,
-    notification_send,
+from shipping.services.notification_recovery import (
     notifications_needing_attention,
     notifications_resend,
 )
+from shipping.services.notifications import NotificationNotSent, notification_send
 from tests.servers import free_port
 from tests.shipping.conftest import Mailbox, send_mail_to
 

@@ -60,7 +60,7 @@ def test_redis_hung_during_the_change_still_delivers_once_afterwards(api, settin
         background_enqueuer._init_state()
         assert relay_webhooks_job() == 0  # the hand-over gets its time first
         assert deliveries_relay(older_than_seconds=0) == 1
-        queues = [get_queue("default")]
+        queues = [get_queue("webhooks")]
         worker = SimpleWorker(
             queues, connection=get_redis(), job_class=queues[0].job_class
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from shipping.services.notifications import notifications_relay
+from shipping.services.notification_recovery import notifications_relay
 
 
 class Command(BaseCommand):
