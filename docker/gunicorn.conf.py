@@ -7,14 +7,21 @@ timeout below the ECS stopTimeout (30 s) so workers finish before SIGKILL.
 """
 
 import os
+import signal
+import threading
 
+# Imported here, in the master, before any worker is forked: the drain flag's
+# shared memory is then the same in every worker (fastship/draining.py).
 from fastship.config.runtime import Logging, Server
+from fastship.draining import draining_start, is_draining
 
 bind = f"0.0.0.0:{Server.PORT.read(os.environ)}"
 worker_class = "uvicorn_worker.UvicornWorker"
 workers = Server.WEB_CONCURRENCY.read(os.environ)
 keepalive = 75
 graceful_timeout = 20
+# On SIGTERM: answer on, with Connection: close, this long, then stop.
+drain_seconds = Server.DRAIN_SECONDS.read(os.environ)
 timeout = 30
 # Uvicorn rewrites the scheme and client address from X-Forwarded-* only for
 # peers in this range: the VPC's (the ALB's nodes change address).
@@ -41,3 +48,22 @@ def worker_exit(server, worker):
     from fastship.requestlog.shipper import flush_shipper
 
     flush_shipper()
+
+
+def when_ready(server):
+    """Make the master's first SIGTERM a drain: set the flag, wait
+    ``drain_seconds``, then stop as gunicorn does (graceful_timeout for the
+    requests in hand). A second SIGTERM, or SIGINT/SIGQUIT, stops at once."""
+    stop = server.handle_term
+
+    def handle_term():
+        if drain_seconds <= 0 or is_draining():
+            stop()
+            return
+        draining_start()
+        server.log.info("SIGTERM: draining for %.1f s, then stopping", drain_seconds)
+        later = threading.Timer(drain_seconds, os.kill, (os.getpid(), signal.SIGTERM))
+        later.daemon = True
+        later.start()
+
+    server.handle_term = handle_term

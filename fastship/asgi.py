@@ -23,7 +23,11 @@ from fastship.requestlog.shipper import flush_shipper  # noqa: E402
 from healthcheck.asgi import ProbeASGIMiddleware  # noqa: E402
 
 # Each request's synchronous part (middleware, view, ORM) in one thread hop.
-django_application = OneHopASGIHandler(threads=settings.REQUEST_THREADS)
+django_application = OneHopASGIHandler(
+    threads=settings.REQUEST_THREADS,
+    queue_timeout=settings.REQUEST_QUEUE_TIMEOUT,
+    queue_max=settings.REQUEST_QUEUE_MAX or None,
+)
 application = ProbeASGIMiddleware(
     LifespanMiddleware(django_application, on_shutdown=[flush_shipper])
 )

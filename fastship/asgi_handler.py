@@ -11,13 +11,18 @@ loop, never waiting for a thread.
 
 The pool's size is ``REQUEST_THREADS`` (default: the database pool's
 ``DATABASE_POOL_MAX_SIZE``), so a request waits for a thread rather than for
-a database connection it could not get.
+a database connection it could not get. That wait is bounded: a request that
+finds ``REQUEST_QUEUE_MAX`` others already waiting, or that waited
+``REQUEST_QUEUE_TIMEOUT`` for a thread, is answered 503 with ``Retry-After``
+at once (no middleware, no database), so an overloaded or stalled worker
+sheds load in well under a second instead of queueing for many.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
@@ -25,21 +30,50 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.http import FileResponse, HttpResponseBase
+from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
+from fastship.api.error_format import error_body
+from fastship.draining import is_draining
+
 Scope = dict[str, Any]
+
+BUSY_BODY = error_body(
+    "service_unavailable",
+    "The service is busy; try again in a second.",
+    "server_error",
+)
+
+
+def busy_response() -> HttpResponse:
+    """503 with Retry-After, in the API's error format: sent without a thread."""
+    response = HttpResponse(BUSY_BODY, status=503, content_type="application/json")
+    response["Retry-After"] = "1"
+    return response
 
 
 class OneHopASGIHandler(ASGIHandler):
     """Serve HTTP like Django's ASGI handler, with its middleware run sync."""
 
-    def __init__(self, *, threads: int) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int,
+        queue_timeout: float = 0.5,
+        queue_max: int | None = None,
+    ) -> None:
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
+        self.threads = threads
+        self.queue_timeout = queue_timeout
+        self.queue_max = 4 * threads if queue_max is None else queue_max
         self.executor = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="fastship-request"
         )
+        # Requests handed to the pool and not yet answered (read and written
+        # on the event loop only), and how many were shed.
+        self.in_flight = 0
+        self.shed = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -51,10 +85,18 @@ class OneHopASGIHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
-        loop = asyncio.get_running_loop()
-        response, chunks = await loop.run_in_executor(
-            self.executor, self.serve, scope, body_file
-        )
+        response: HttpResponseBase
+        chunks: list[bytes]
+        if self.in_flight >= self.threads + self.queue_max:
+            body_file.close()
+            self.shed += 1
+            response, chunks = busy_response(), [BUSY_BODY]
+        else:
+            self.in_flight += 1
+            try:
+                response, chunks = await self.run_on_thread(scope, body_file)
+            finally:
+                self.in_flight -= 1
         try:
             await self.send_head(response, send)
             for chunk in chunks[:-1]:
@@ -64,6 +106,39 @@ class OneHopASGIHandler(ASGIHandler):
             await send({"type": "http.response.body", "body": chunks[-1]})
         except (OSError, asyncio.CancelledError):
             pass  # the client went away; the work is done and closed
+
+    async def run_on_thread(
+        self, scope: Scope, body_file: Any
+    ) -> tuple[HttpResponseBase, list[bytes]]:
+        """:meth:`serve_in_time` on a pool thread; 503 if none took it in time.
+
+        A request still queued at the deadline (every thread busy: stalled on
+        a database, a lock, a slow client) is withdrawn from the queue and
+        answered at once; one a thread took meanwhile is waited for.
+        """
+        future = self.executor.submit(
+            self.serve_in_time, scope, body_file, time.monotonic() + self.queue_timeout
+        )
+        answer = asyncio.wrap_future(future)
+        try:
+            return await asyncio.wait_for(asyncio.shield(answer), self.queue_timeout)
+        except TimeoutError:
+            if future.cancel():
+                body_file.close()
+                self.shed += 1
+                return busy_response(), [BUSY_BODY]
+            return await answer
+
+    def serve_in_time(
+        self, scope: Scope, body_file: Any, deadline: float
+    ) -> tuple[HttpResponseBase, list[bytes]]:
+        """:meth:`serve`, unless the request waited for a thread past
+        ``deadline``: then 503 at once (its client is better off retrying)."""
+        if time.monotonic() > deadline:
+            body_file.close()
+            self.shed += 1  # a lost increment between threads costs a count only
+            return busy_response(), [BUSY_BODY]
+        return self.serve(scope, body_file)
 
     def serve(
         self, scope: Scope, body_file: Any
@@ -110,6 +185,10 @@ class OneHopASGIHandler(ASGIHandler):
             headers.append(
                 (b"Set-Cookie", cookie.output(header="").encode("ascii").strip())
             )
+        if is_draining():
+            # Stopping: this answer is the connection's last (the server
+            # closes it after), so the client's next request goes elsewhere.
+            headers.append((b"Connection", b"close"))
         await send(
             {
                 "type": "http.response.start",

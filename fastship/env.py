@@ -28,8 +28,9 @@ class DatabaseTimeouts:
 
     connect_seconds: int = Database.DATABASE_CONNECT_TIMEOUT.default
     statement_ms: int = Database.DATABASE_STATEMENT_TIMEOUT_MS.default
+    lock_ms: int = Database.DATABASE_LOCK_TIMEOUT_MS.default
     pool: bool = Database.DATABASE_POOL.default
-    pool_min_size: int = 1
+    pool_min_size: int = Database.DATABASE_POOL_MIN_SIZE.default
     pool_max_size: int = Database.DATABASE_POOL_MAX_SIZE.default
     pool_timeout_seconds: float = Database.DATABASE_POOL_TIMEOUT.default
 
@@ -38,7 +39,9 @@ class DatabaseTimeouts:
         return cls(
             connect_seconds=Database.DATABASE_CONNECT_TIMEOUT.read(environ),
             statement_ms=Database.DATABASE_STATEMENT_TIMEOUT_MS.read(environ),
+            lock_ms=Database.DATABASE_LOCK_TIMEOUT_MS.read(environ),
             pool=Database.DATABASE_POOL.read(environ),
+            pool_min_size=Database.DATABASE_POOL_MIN_SIZE.read(environ),
             pool_max_size=Database.DATABASE_POOL_MAX_SIZE.read(environ),
             pool_timeout_seconds=Database.DATABASE_POOL_TIMEOUT.read(environ),
         )
@@ -69,7 +72,7 @@ def database_config(
         # per-thread connections and pooling exclude each other in Django.
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"]["pool"] = {
-            "min_size": timeouts.pool_min_size,
+            "min_size": min(timeouts.pool_min_size, timeouts.pool_max_size),
             "max_size": timeouts.pool_max_size,
             "timeout": timeouts.pool_timeout_seconds,
         }
@@ -116,6 +119,8 @@ def _postgres_options(
         libpq_options = (
             f"{libpq_options} -c statement_timeout={timeouts.statement_ms}".strip()
         )
+    if timeouts.lock_ms and "lock_timeout" not in libpq_options:
+        libpq_options = f"{libpq_options} -c lock_timeout={timeouts.lock_ms}"
     options["options"] = libpq_options
     # Parameters sent apart from the statement (psycopg's C adapters instead of
     # quoting every value into the SQL in Python), and a statement run a few

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
+from fastship import wiring
 from fastship.api import settings as api_settings
 from fastship.config import Variable
 from fastship.config.features import (
@@ -90,54 +91,20 @@ INSTALLED_APPS = [
     "shipping",
 ]
 
-MIDDLEWARE = [
-    # First, always (a system check enforces it): answers /health before any
-    # host validation, HTTPS redirect, session, auth or logging can run.
-    "healthcheck.middleware.ProbeMiddleware",
-    # Second: every other response (redirects and 400s included) gets a request
-    # id and one log record, handed to a bounded buffer without waiting.
-    "fastship.requestlog.middleware.RequestLogMiddleware",
-    # A NUL or over 1,000 fields in a query string or form: 400, before views.
-    "fastship.security.QueryGuardMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    # Static files (admin, Swagger UI) from the image, compressed and cached.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    # /admin/ and /django-rq/ only from ADMIN_ALLOWED_NETWORKS (when set).
-    "fastship.security.AdminNetworkMiddleware",
-    # Django's session, user and messages, for pages, the admin and readiness:
-    # skipped for the API, which authenticates each request itself.
-    "fastship.browser.BrowserSessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "fastship.browser.BrowserAuthenticationMiddleware",
-    "fastship.browser.BrowserMessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+# The middleware chain, in order, and the templates: fastship/wiring.py.
+MIDDLEWARE, TEMPLATES = wiring.MIDDLEWARE, wiring.TEMPLATES
 
 ROOT_URLCONF = "fastship.urls"
 WSGI_APPLICATION = "fastship.wsgi.application"
 ASGI_APPLICATION = "fastship.asgi.application"
-
-TEMPLATES = [
-    {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
-        "APP_DIRS": True,
-        "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-            ],
-        },
-    },
-]
 
 # --- database -------------------------------------------------------------------
 
 DATABASE_TIMEOUTS = DatabaseTimeouts.from_environ(env)
 # Threads that serve requests under ASGI (fastship/asgi_handler.py).
 REQUEST_THREADS = read(Database.REQUEST_THREADS) or DATABASE_TIMEOUTS.pool_max_size
+REQUEST_QUEUE_TIMEOUT = read(Database.REQUEST_QUEUE_TIMEOUT)
+REQUEST_QUEUE_MAX = read(Database.REQUEST_QUEUE_MAX)
 PASSWORD_HASH_CONCURRENCY = read(Database.PASSWORD_HASH_CONCURRENCY)
 PASSWORD_HASH_WAIT = read(Database.PASSWORD_HASH_WAIT)
 DATABASES = {

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from healthcheck.probe import PATHS, asgi_probe_answer
+from fastship.draining import is_draining
+from healthcheck.probe import DRAINING_ANSWER, PATHS, asgi_probe_answer
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Any]]
@@ -27,6 +28,10 @@ class ProbeASGIMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] in PATHS:
             status, headers, body = asgi_probe_answer(scope["method"])
+            if is_draining() and status == 200:
+                # Stopping: the load balancer should choose another task.
+                status, headers, body = DRAINING_ANSWER
+                body = b"" if scope["method"] == "HEAD" else body
             await send(
                 {"type": "http.response.start", "status": status, "headers": headers}
             )

@@ -53,6 +53,19 @@ def _asgi_form(method: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     return status, [(name.encode(), value.encode()) for name, value in headers], body
 
 
+# A stopping server (SIGTERM, draining): 503, and the connection closed.
+DRAINING_BODY = json.dumps({"status": "fail", "output": "draining"}).encode()
+DRAINING_ANSWER = (
+    503,
+    [
+        (b"content-type", CONTENT_TYPE.encode()),
+        (b"cache-control", CACHE_CONTROL.encode()),
+        (b"content-length", str(len(DRAINING_BODY)).encode()),
+        (b"connection", b"close"),
+    ],
+    DRAINING_BODY,
+)
+
 # The ASGI layer sends these as they are: built once at import.
 _ASGI_ANSWERS = {method: _asgi_form(method) for method in METHODS}
 _ASGI_NOT_ALLOWED = _asgi_form("POST")

@@ -84,6 +84,8 @@ def task_definition_problems(
                 f"{where}: stopTimeout {stop} must exceed gunicorn graceful_timeout "
                 f"{graceful_timeout}"
             )
+        if "api" in texts(container.get("Command")):
+            problems += _drain_problems(where, container, stop, graceful_timeout)
         for variable in container.get("Environment", []):
             if SECRET_NAME.search(variable.get("Name", "")):
                 problems.append(
@@ -96,6 +98,27 @@ def task_definition_problems(
                     f"{where}: secret {secret.get('Name')} must import {expected}"
                 )
     return problems
+
+
+def _drain_problems(
+    where: str, container: dict[str, Any], stop: float, graceful_timeout: float
+) -> list[str]:
+    """The API drains on SIGTERM (DRAIN_SECONDS), then gunicorn stops its
+    workers within graceful_timeout: both must fit in the stopTimeout."""
+    values = {
+        variable.get("Name"): variable.get("Value")
+        for variable in container.get("Environment", [])
+    }
+    try:
+        drain = float(values["DRAIN_SECONDS"])
+    except (KeyError, TypeError, ValueError):
+        return [f"{where}: set DRAIN_SECONDS (the drain on SIGTERM) explicitly"]
+    if drain + graceful_timeout >= stop:
+        return [
+            f"{where}: DRAIN_SECONDS {drain:g} + graceful_timeout "
+            f"{graceful_timeout:g} must stay below stopTimeout {stop}"
+        ]
+    return []
 
 
 def service_problems(

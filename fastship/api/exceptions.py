@@ -25,11 +25,13 @@ from fastship.security import PAGE_CSP
 
 
 class DatabaseUnavailable(exceptions.APIException):
-    """The database did not answer in time: retryable, not a bug."""
+    """The database did not answer in time (or a row lock was not free within
+    the lock timeout): retryable, not a bug."""
 
     status_code = 503
     default_detail = "The service is temporarily unavailable; try again shortly."
     default_code = "service_unavailable"
+    wait = 1  # Retry-After
 
 
 class ServiceBusy(exceptions.APIException):

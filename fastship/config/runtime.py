@@ -141,6 +141,33 @@ class Database(Group):
         "none waits for a connection.",
         minimum=0,
     )
+    REQUEST_QUEUE_TIMEOUT = Float(
+        0.5,
+        "Seconds a request may wait for a request thread; past that it is "
+        "answered 503 with Retry-After without being run (with the pool's "
+        "DATABASE_POOL_TIMEOUT, a request is answered or shed within about 1 s).",
+        minimum=0.0,
+    )
+    REQUEST_QUEUE_MAX = Int(
+        0,
+        "Requests that may wait for a request thread at once per ASGI worker; "
+        "one more is answered 503 with Retry-After at once. 0: 4 x the threads.",
+        minimum=0,
+    )
+    DATABASE_LOCK_TIMEOUT_MS = Int(
+        0,
+        "Longest wait for a row or table lock, in milliseconds (0: PostgreSQL's "
+        "own, no limit but the statement timeout). docker/entrypoint.sh sets "
+        "1000 for the API: a create that waits on a partner's row answers 503 "
+        "with Retry-After after a second, not after the 5 s statement timeout.",
+        minimum=0,
+    )
+    DATABASE_POOL_MIN_SIZE = Int(
+        4,
+        "Connections the pool keeps open while idle: a burst after a quiet "
+        "spell finds them ready instead of opening them one by one.",
+        minimum=1,
+    )
 
 
 class Redis(Group):
@@ -182,6 +209,14 @@ class Server(Group):
     FORWARDED_ALLOW_IPS = Text(
         "10.0.0.0/8",
         "Peers whose X-Forwarded-For/-Proto uvicorn trusts: the VPC CIDR.",
+    )
+    DRAIN_SECONDS = Float(
+        5.0,
+        "On SIGTERM, seconds the API keeps answering (each answer with "
+        "Connection: close, the probe 503) before gunicorn stops its workers; "
+        "with graceful_timeout (20 s) it must stay below the task's "
+        "stopTimeout (30 s): docker/ecs_rules.py checks it. 0: stop at once.",
+        minimum=0.0,
     )
     GUNICORN_MAX_REQUESTS = Int(
         0,

@@ -90,6 +90,20 @@ def broken(change) -> list[str]:
             "must exceed gunicorn graceful_timeout",
         ),
         (
+            lambda t, c: c["Environment"].append(
+                {"Name": "DRAIN_SECONDS", "Value": "12"}
+            ),
+            "must stay below stopTimeout",
+        ),
+        (
+            lambda t, c: c.update(
+                Environment=[
+                    v for v in c["Environment"] if v["Name"] != "DRAIN_SECONDS"
+                ]
+            ),
+            "set DRAIN_SECONDS",
+        ),
+        (
             lambda t, c: c["Environment"].append({"Name": "JWT_SECRET", "Value": "x"}),
             "looks secret",
         ),

@@ -103,7 +103,7 @@ class TestDatabaseConfig:
         )
         config = parse_db({"DATABASE_URL": "postgres://a@db/x"}, timeouts)
         assert config["OPTIONS"]["pool"] == {
-            "min_size": 1,
+            "min_size": 4,  # kept warm (DATABASE_POOL_MIN_SIZE)
             "max_size": 7,
             "timeout": 2.5,
         }

@@ -1,0 +1,151 @@
+"""Shedding load fast: a request that cannot get a thread in time, or a row
+lock within the lock timeout, is answered 503 with Retry-After at once.
+
+The handler's own thread pool (in-process, real threads) and a real server on
+the test database with a row lock held by another PostgreSQL session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import psycopg
+import pytest
+
+from fastship.asgi_handler import OneHopASGIHandler
+from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
+from tests.servers import free_port, gunicorn_argv, http_request, running_server
+from tests.shipping.test_secrets_in_logs import served_env
+
+
+def scope(path: str = "/api/v1/") -> dict:
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("127.0.0.1", 80),
+        "scheme": "http",
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+    }
+
+
+async def call(handler: OneHopASGIHandler) -> tuple[int, dict[str, str], bytes]:
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await handler(scope(), receive, send)
+    head = sent[0]
+    headers = {k.decode().lower(): v.decode() for k, v in head["headers"]}
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return head["status"], headers, body
+
+
+@pytest.mark.django_db
+def test_a_request_that_gets_no_thread_in_time_is_answered_503_at_once():
+    handler = OneHopASGIHandler(threads=1, queue_timeout=0.2, queue_max=8)
+    release = threading.Event()
+    handler.executor.submit(release.wait, 30)  # the only thread, stalled
+    try:
+        started = time.monotonic()
+        status, headers, body = asyncio.run(call(handler))
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+    assert status == 503
+    assert headers["retry-after"] == "1"
+    assert json.loads(body)["errors"][0]["code"] == "service_unavailable"
+    # The queue bound (0.2 s), not the stalled thread (30 s): generous for a
+    # loaded machine, far below the stall.
+    assert waited < 5, waited
+    assert handler.shed == 1
+    # With the thread free again, requests are served.
+    status, _, _ = asyncio.run(call(handler))
+    assert status == 200
+
+
+@pytest.mark.django_db
+def test_a_full_queue_is_answered_503_without_waiting():
+    handler = OneHopASGIHandler(threads=1, queue_timeout=30, queue_max=0)
+    handler.in_flight = 1  # one request holds the only thread
+    started = time.monotonic()
+    status, headers, _ = asyncio.run(call(handler))
+    waited = time.monotonic() - started
+    assert (status, headers["retry-after"]) == (503, "1")
+    assert waited < 5
+    handler.in_flight = 0
+    assert asyncio.run(call(handler))[0] == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_create_waiting_on_a_locked_partner_row_answers_503_within_the_lock_timeout(
+    settings,
+):
+    """A partner's row locked elsewhere (a long transaction, a stuck backend):
+    the create waits the API's lock timeout (here 0.5 s), not the 5 s
+    statement timeout, and says when to retry."""
+    from shipping.models import DeliveryPartner
+
+    seller = seller_make()
+    partner = partner_make(zip_codes=(SHIPMENT_BODY["destination_zip_code"],))
+    token = bearer(seller)["HTTP_AUTHORIZATION"]
+    env = {**served_env(settings), "DATABASE_LOCK_TIMEOUT_MS": "500"}
+    database = settings.DATABASES["default"]
+    url = (
+        f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}"
+        f"/{database['NAME']}"
+    )
+    port = free_port()
+    argv = gunicorn_argv("fastship.asgi:application", port)
+    with running_server(argv, port=port, env=env), psycopg.connect(url) as other:
+        table = DeliveryPartner._meta.db_table
+        key = DeliveryPartner._meta.pk.column
+        other.execute(
+            f'SELECT 1 FROM "{table}" WHERE "{key}" = %s FOR UPDATE', [partner.pk]
+        )
+        started = time.monotonic()
+        answer = http_request(
+            port,
+            "/api/v1/shipments/",
+            method="POST",
+            headers={
+                "Host": "localhost",
+                "Authorization": token,
+                "Content-Type": "application/json",
+            },
+            body=json.dumps(SHIPMENT_BODY).encode(),
+            timeout=30,
+        )
+        waited = time.monotonic() - started
+        other.rollback()
+        assert answer.status == 503, answer.body
+        assert answer.headers["retry-after"] == "1"
+        assert waited < 4.5, waited  # below the statement timeout (5 s)
+        # The lock gone, the same create succeeds.
+        again = http_request(
+            port,
+            "/api/v1/shipments/",
+            method="POST",
+            headers={
+                "Host": "localhost",
+                "Authorization": token,
+                "Content-Type": "application/json",
+            },
+            body=json.dumps(SHIPMENT_BODY).encode(),
+            timeout=30,
+        )
+        assert again.status == 201, again.body
