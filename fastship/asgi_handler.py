@@ -38,6 +38,10 @@ from fastship.draining import is_draining
 
 Scope = dict[str, Any]
 
+# Readiness and diagnostics run on threads of their own: a readiness check
+# must keep its 2 s deadline while every request thread is busy.
+READINESS_PATHS = frozenset({"/api/v1/health", "/api/v1/health/"})
+
 BUSY_BODY = error_body(
     "service_unavailable",
     "The service is busy; try again in a second.",
@@ -70,6 +74,9 @@ class OneHopASGIHandler(ASGIHandler):
         self.executor = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="fastship-request"
         )
+        self.readiness_executor = ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="fastship-readiness"
+        )
         # Requests handed to the pool and not yet answered (read and written
         # on the event loop only), and how many were shed.
         self.in_flight = 0
@@ -87,7 +94,12 @@ class OneHopASGIHandler(ASGIHandler):
             return
         response: HttpResponseBase
         chunks: list[bytes]
-        if self.in_flight >= self.threads + self.queue_max:
+        if scope["path"] in READINESS_PATHS:
+            loop = asyncio.get_running_loop()
+            response, chunks = await loop.run_in_executor(
+                self.readiness_executor, self.serve, scope, body_file
+            )
+        elif self.in_flight >= self.threads + self.queue_max:
             body_file.close()
             self.shed += 1
             response, chunks = busy_response(), [BUSY_BODY]

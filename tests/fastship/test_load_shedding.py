@@ -11,9 +11,11 @@ import asyncio
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
+from django.db import connections
 
 from fastship.asgi_handler import OneHopASGIHandler
 from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
@@ -38,7 +40,9 @@ def scope(path: str = "/api/v1/") -> dict:
     }
 
 
-async def call(handler: OneHopASGIHandler) -> tuple[int, dict[str, str], bytes]:
+async def call(
+    handler: OneHopASGIHandler, path: str = "/api/v1/"
+) -> tuple[int, dict[str, str], bytes]:
     sent: list[dict] = []
 
     async def receive() -> dict:
@@ -47,7 +51,7 @@ async def call(handler: OneHopASGIHandler) -> tuple[int, dict[str, str], bytes]:
     async def send(message: dict) -> None:
         sent.append(message)
 
-    await handler(scope(), receive, send)
+    await handler(scope(path), receive, send)
     head = sent[0]
     headers = {k.decode().lower(): v.decode() for k, v in head["headers"]}
     body = b"".join(m.get("body", b"") for m in sent[1:])
@@ -75,6 +79,43 @@ def test_a_request_that_gets_no_thread_in_time_is_answered_503_at_once():
     # With the thread free again, requests are served.
     status, _, _ = asyncio.run(call(handler))
     assert status == 200
+
+
+def close_connections_of(executor: ThreadPoolExecutor, threads: int) -> None:
+    """Close the database connections every thread of ``executor`` holds (the
+    test database is dropped at the end)."""
+    barrier = threading.Barrier(threads)
+
+    def close() -> None:
+        barrier.wait(10)
+        connections.close_all()
+
+    for future in [executor.submit(close) for _ in range(threads)]:
+        future.result(timeout=20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readiness_keeps_its_deadline_while_every_request_thread_is_busy():
+    """/api/v1/health runs on threads of its own: never queued, never shed."""
+    handler = OneHopASGIHandler(threads=1, queue_timeout=0.2, queue_max=0)
+    release = threading.Event()
+    handler.executor.submit(release.wait, 30)
+    handler.in_flight = 1
+    try:
+        started = time.monotonic()
+        status, _, body = asyncio.run(call(handler, "/api/v1/health"))
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+    from healthcheck.views import get_readiness
+
+    runner = get_readiness()
+    close_connections_of(handler.readiness_executor, 2)
+    close_connections_of(runner._executor, runner._executor._max_workers)
+    assert b"busy" not in body
+    assert status in (200, 503)  # its checks' verdict, whatever it is
+    assert json.loads(body)["status"] in ("pass", "warn", "fail"), body
+    assert waited < 10, waited  # the 2 s deadline, generously
 
 
 @pytest.mark.django_db
