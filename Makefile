@@ -8,7 +8,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 	EMAIL_HOST= MAILTRAP_USERNAME= PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help install install-run run dev worker migrate demo lint typecheck audit test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory bench-scale bench-worker up down clean
+.PHONY: help install install-run run dev worker migrate demo lint typecheck audit test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory bench-scale bench-worker chaos up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench-compare BASELINE=<commit>  CPU ms per request, a commit vs this tree"
 	@echo "make bench-soak   one worker's memory under the hot paths for 5 minutes"
 	@echo "make bench-worker jobs/s of one worker: mails, webhooks, request logs"
+	@echo "make chaos        faults under load, every mail/log/webhook counted (~15 min, root)"
 	@echo "make bench-memory the API task as the image runs it: memory, socket errors (wrk, PostgreSQL, Redis)"
 	@echo "make bench-scale  cost per request at 20, 100,000 and 1,000,000 shipments (wrk, PostgreSQL, Redis)"
 	@echo "make up/down  docker compose up/down (machines with Docker)"
@@ -121,6 +122,9 @@ bench-scale: install
 
 bench-worker: install
 	PYTHONPATH=. $(PY) bench/worker_throughput.py $(BENCH_ARGS)
+
+chaos: install
+	PYTHONPATH=. $(PY) bench/chaos.py $(BENCH_ARGS)
 
 bench-memory: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONPATH=. $(PY) bench/memory.py

@@ -85,18 +85,22 @@ def enqueue_in(
 # at +5.0 s may start at +4.1 s. A row due within this is claimed as due.
 SCHEDULER_RESOLUTION = timedelta(seconds=1.5)
 
-_LIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+_LIVE_STATUSES = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED})
 
 
 def jobs_alive(
     queue_name: str, job_ids: list[str], *, started_within: timedelta
 ) -> set[str]:
-    """Which of ``job_ids`` are queued, scheduled or deferred, or started less
-    than ``started_within`` ago (a job started longer ago belongs to a worker
-    that died or hangs: its row's lease says what to do).
+    """Which of ``job_ids`` are queued or deferred, or started less than
+    ``started_within`` ago (a job started longer ago belongs to a worker that
+    died or hangs: its row's lease says what to do).
 
     A relay asks this before it enqueues a record's job under the record's
-    job id, so a record is never queued twice.
+    job id, so a record is never queued twice. It asks only about rows that
+    are overdue: a job of theirs still *scheduled* was missed by a scheduler
+    that died or lags (a killed worker holds the scheduler's lock for a
+    minute), so it is not counted alive and the relay queues the row now (if
+    the scheduler wakes up later, the row's claim turns that run away).
     """
     if not job_ids or jobs_run_inline():
         return set()

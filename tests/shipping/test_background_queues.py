@@ -15,8 +15,9 @@ from django.utils import timezone
 from redis import Redis
 
 from fastship.env import RedisConfig
-from fastship.jobs import background_enqueuer, get_queue
+from fastship.jobs import background_enqueuer, enqueue_in, get_queue
 from fastship.redis import QUEUE_NAMES, reset_shared_client
+from shipping.jobs import mail_job_id, send_notification_job
 from shipping.models import Notification, WebhookDelivery
 from shipping.services import webhook_delivery
 from shipping.services.notification_recovery import notifications_relay
@@ -94,6 +95,24 @@ def test_the_relays_queue_a_row_once_however_often_they_run(redis_server, api):
         webhooks.empty()
         assert notifications_relay(older_than_seconds=0) == handed_over + len(mails)
         assert webhook_delivery.deliveries_relay(older_than_seconds=0) == 3
+
+    # A retry that is scheduled but overdue (its scheduler died with a killed
+    # worker, whose lock holds for a minute) does not hold its row back.
+    emails.empty()
+    (late,) = old_mails(1)
+    Notification.objects.filter(pk=late.pk).update(
+        attempts=1, next_attempt_at=timezone.now() - timedelta(minutes=2)
+    )
+    enqueue_in(
+        timedelta(hours=1),
+        "emails",
+        send_notification_job,
+        late.pk,
+        job_options={"job_id": mail_job_id(late.pk, 1)},
+    )
+    assert mail_job_id(late.pk, 1) in get_queue("emails").scheduled_job_registry
+    assert notifications_relay(older_than_seconds=0) >= 1
+    assert mail_job_id(late.pk, 1) in emails.get_job_ids()
 
 
 def test_a_flooded_queue_does_not_starve_the_others(redis_server):
