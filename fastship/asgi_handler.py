@@ -70,7 +70,7 @@ class OneHopASGIHandler(ASGIHandler):
         self.load_middleware(is_async=False)
         self.threads = threads
         self.queue_timeout = queue_timeout
-        self.queue_max = 4 * threads if queue_max is None else queue_max
+        self.queue_max = 16 * threads if queue_max is None else queue_max
         self.executor = ThreadPoolExecutor(
             max_workers=threads, thread_name_prefix="fastship-request"
         )

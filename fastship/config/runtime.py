@@ -151,7 +151,9 @@ class Database(Group):
     REQUEST_QUEUE_MAX = Int(
         0,
         "Requests that may wait for a request thread at once per ASGI worker; "
-        "one more is answered 503 with Retry-After at once. 0: 4 x the threads.",
+        "one more is answered 503 with Retry-After at once. 0: 16 x the threads "
+        "(a backstop: REQUEST_QUEUE_TIMEOUT sheds first; requests whose client "
+        "left still wait their turn, so a burst of reconnects must not trip it).",
         minimum=0,
     )
     DATABASE_LOCK_TIMEOUT_MS = Int(
