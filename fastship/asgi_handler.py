@@ -126,11 +126,17 @@ class OneHopASGIHandler(ASGIHandler):
 
         A request still queued at the deadline (every thread busy: stalled on
         a database, a lock, a slow client) is withdrawn from the queue and
-        answered at once; one a thread took meanwhile is waited for.
+        answered at once; one a thread took meanwhile is waited for. While
+        no more requests are in flight than there are threads, one is free:
+        the request goes straight to it, without a timer (the deadline is
+        still checked when it starts, should a thread be slow to come free).
         """
-        future = self.executor.submit(
-            self.serve_in_time, scope, body_file, time.monotonic() + self.queue_timeout
-        )
+        deadline = time.monotonic() + self.queue_timeout
+        if self.in_flight <= self.threads:
+            return await asyncio.get_running_loop().run_in_executor(
+                self.executor, self.serve_in_time, scope, body_file, deadline
+            )
+        future = self.executor.submit(self.serve_in_time, scope, body_file, deadline)
         answer = asyncio.wrap_future(future)
         try:
             return await asyncio.wait_for(asyncio.shield(answer), self.queue_timeout)

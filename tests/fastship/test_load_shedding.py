@@ -63,12 +63,14 @@ def test_a_request_that_gets_no_thread_in_time_is_answered_503_at_once():
     handler = OneHopASGIHandler(threads=1, queue_timeout=0.2, queue_max=8)
     release = threading.Event()
     handler.executor.submit(release.wait, 30)  # the only thread, stalled
+    handler.in_flight = 1  # by a request
     try:
         started = time.monotonic()
         status, headers, body = asyncio.run(call(handler))
         waited = time.monotonic() - started
     finally:
         release.set()
+        handler.in_flight = 0
     assert status == 503
     assert headers["retry-after"] == "1"
     assert json.loads(body)["errors"][0]["code"] == "service_unavailable"
