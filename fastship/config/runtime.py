@@ -160,8 +160,9 @@ class Database(Group):
         0,
         "Longest wait for a row or table lock, in milliseconds (0: PostgreSQL's "
         "own, no limit but the statement timeout). docker/entrypoint.sh sets "
-        "1000 for the API: a create that waits on a partner's row answers 503 "
-        "with Retry-After after a second, not after the 5 s statement timeout.",
+        "500 for the API; a create waiting on its partner's row tries once "
+        "more, then answers 503 with Retry-After after about a second, not "
+        "after the 5 s statement timeout.",
         minimum=0,
     )
     DATABASE_POOL_MIN_SIZE = Int(

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection
+import psycopg.errors
+from django.db import IntegrityError, OperationalError, connection
 from django.utils import timezone
 
 from shipping.exceptions import NoPartnerAvailable
@@ -110,7 +111,7 @@ def shipment_create_answer(
     for partner in candidates:
         plan = _plan(shipment, tag_objects, seller, partner, idempotency, endpoints)
         try:
-            written = plan_write(plan)
+            written = _write_waiting_twice(plan)
         except IntegrityError as error:
             if idempotency is None or not _is_key_conflict(error):
                 raise
@@ -133,6 +134,23 @@ def shipment_create_answer(
             webhooks_hand_over(plan.deliveries)
             return Created(201, answer_of(shipment), shipment)
     raise NoPartnerAvailable(attr="destination_zip_code")
+
+
+def _write_waiting_twice(plan: Plan) -> bool:
+    """:func:`plan_write`, tried once more if the partner's row stayed locked
+    for the whole lock timeout (``DATABASE_LOCK_TIMEOUT_MS``): a short wait,
+    then one more, before the request is answered 503 with ``Retry-After``.
+
+    Only where the statement is a transaction of its own: inside a caller's
+    transaction the error is the caller's to handle.
+    """
+    try:
+        return plan_write(plan)
+    except OperationalError as error:
+        locked = isinstance(error.__cause__, psycopg.errors.LockNotAvailable)
+        if not locked or connection.in_atomic_block:
+            raise
+    return plan_write(plan)
 
 
 def _plan(

@@ -192,3 +192,70 @@ def test_a_create_waiting_on_a_locked_partner_row_answers_503_within_the_lock_ti
             timeout=30,
         )
         assert again.status == 201, again.body
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_create_whose_partner_row_is_freed_during_its_second_wait_succeeds(
+    settings,
+):
+    """The lock held a little longer than one lock timeout (0.5 s): the
+    create's second wait gets the row, and the seller gets a 201, not a 503."""
+    from shipping.models import DeliveryPartner, Shipment
+
+    seller = seller_make()
+    partner = partner_make(zip_codes=(SHIPMENT_BODY["destination_zip_code"],))
+    token = bearer(seller)["HTTP_AUTHORIZATION"]
+    env = {**served_env(settings), "DATABASE_LOCK_TIMEOUT_MS": "500"}
+    database = settings.DATABASES["default"]
+    url = (
+        f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}"
+        f"/{database['NAME']}"
+    )
+    port = free_port()
+    argv = gunicorn_argv("fastship.asgi:application", port)
+    with running_server(argv, port=port, env=env), psycopg.connect(url) as other:
+        table = DeliveryPartner._meta.db_table
+        key = DeliveryPartner._meta.pk.column
+        other.execute(
+            f'SELECT 1 FROM "{table}" WHERE "{key}" = %s FOR UPDATE', [partner.pk]
+        )
+
+        def release_when_the_second_try_waits() -> None:
+            # A try is a statement waiting on a lock; the second one is a
+            # waiting statement that started after the first.
+            first_try = None
+            with psycopg.connect(url, autocommit=True) as watcher:
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    row = watcher.execute(
+                        "SELECT query_start FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = %s",
+                        [database["NAME"]],
+                    ).fetchone()
+                    if row is not None:
+                        first_try = first_try or row[0]
+                        if row[0] != first_try:
+                            break
+                    time.sleep(0.02)
+            other.rollback()
+
+        releaser = threading.Thread(target=release_when_the_second_try_waits)
+        releaser.start()
+        answer = http_request(
+            port,
+            "/api/v1/shipments/",
+            method="POST",
+            headers={
+                "Host": "localhost",
+                "Authorization": token,
+                "Content-Type": "application/json",
+            },
+            body=json.dumps(SHIPMENT_BODY).encode(),
+            timeout=30,
+        )
+        releaser.join(30)
+        assert answer.status == 201, answer.body
+        assert Shipment.objects.filter(seller=seller).count() == 1
+        partner.refresh_from_db()
+        assert partner.active_shipments == 1
