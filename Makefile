@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 # The embedded default: no external services, jobs inline, emails to the console.
 # Mailed links point where `make run` serves (the same origin, so a login carries over).
-EMBEDDED := DJANGO_ENV=development DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
-	EMAIL_HOST= MAILTRAP_USERNAME= PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)
+# A demo, not a debugger: debug pages off (branded 404/500 pages, JSON errors
+# under /api/), static files served by runserver --insecure.
+EMBEDDED := DJANGO_ENV=development DJANGO_DEBUG=$(or $(DJANGO_DEBUG),0) DATABASE_URL= POSTGRES_HOST= REDIS_URL= \
+	REDIS_HOST= EMAIL_HOST= MAILTRAP_USERNAME= PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: help install install-run run dev worker migrate demo lint typecheck audit test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory bench-scale bench-worker chaos up down clean
 
@@ -68,7 +70,7 @@ run: install-run
 	@echo "  admin          http://127.0.0.1:$(PORT)/admin/"
 	@echo "  API docs       http://127.0.0.1:$(PORT)/docs"
 	@echo ""
-	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(EMBEDDED) $(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)
 
 dev: install-run
 	$(PY) manage.py migrate --no-input

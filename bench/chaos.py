@@ -566,6 +566,36 @@ def postgres_connections_killed(ctx: Any) -> None:
         time.sleep(3)
 
 
+def postgres_down_long(ctx: Any) -> None:
+    ctx.cluster.stop()
+    time.sleep(60)
+    ctx.cluster.start()
+
+
+def redis_refusing_at_start(ctx: Any) -> None:
+    """The API and the worker start while Redis refuses, then it comes, empty."""
+    ctx.redis.kill()
+    for role in ("api", "worker"):
+        process = ctx.stack.api if role == "api" else ctx.stack.worker
+        process.process.send_signal(signal.SIGTERM)  # restarted by the supervisor
+    time.sleep(15)
+    ctx.redis.start()
+
+
+def two_workers_redis_killed(ctx: Any) -> None:
+    """A second worker beside the first; Redis killed between them, back empty."""
+    second = ServerProcess(["sh", ENTRYPOINT, "worker"], ctx.stack.env)
+    try:
+        time.sleep(5)
+        ctx.redis.kill()
+        time.sleep(10)
+        ctx.redis.start()
+        time.sleep(10)
+    finally:
+        second.process.send_signal(signal.SIGTERM)  # a warm stop, as ECS's
+        second.process.wait(30)
+
+
 def worker_killed(ctx: Any) -> None:
     for _ in range(4):
         ctx.stack.kill("worker")
@@ -593,6 +623,9 @@ SCENARIOS = [
     Scenario("Redis hung 15 s (SIGSTOP)", redis_hung),
     Scenario("PostgreSQL restarted (5 s down)", postgres_restarted),
     Scenario("PostgreSQL connections killed x3", postgres_connections_killed),
+    Scenario("PostgreSQL down 60 s", postgres_down_long, seconds=75),
+    Scenario("Redis refusing as API and worker start", redis_refusing_at_start),
+    Scenario("two workers, Redis killed 10 s", two_workers_redis_killed, seconds=35),
     Scenario("worker SIGKILL x4 mid-load", worker_killed, person_allowed=True),
     Scenario("webhook receiver failing 20 s", receiver_failing),
     Scenario("API SIGTERM under load", api_sigterm),

@@ -47,6 +47,10 @@ class DatabaseTimeouts:
         )
 
 
+# Embedded mode's writers (requests, inline jobs, request logs) take turns.
+SQLITE_BUSY_SECONDS = 20
+
+
 def database_config(
     environ: Mapping[str, str], *, sqlite_path: Path, timeouts: DatabaseTimeouts
 ) -> dict[str, Any]:
@@ -58,8 +62,16 @@ def database_config(
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(sqlite_path),
-            # SQLite's busy timeout: a locked file waits this long, then errors.
-            "OPTIONS": {"timeout": timeouts.connect_seconds},
+            "OPTIONS": {
+                # A writer waits this long for another's write, then errors.
+                "timeout": SQLITE_BUSY_SECONDS,
+                # A transaction takes the write lock when it begins: one that
+                # read first and then wrote could not wait for it (SQLite
+                # answers "database is locked" at once, to avoid a deadlock).
+                "transaction_mode": "IMMEDIATE",
+                # Readers never wait for the writer, nor it for them.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     config: dict[str, Any] = dict(dj_database_url.parse(url))
     if config["ENGINE"] != "django.db.backends.postgresql":

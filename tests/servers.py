@@ -229,6 +229,51 @@ def running_server(
         process.stop()
 
 
+@contextmanager
+def embedded_server(
+    workdir: Path, *, tee: Path | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """FastShip as ``make run`` serves it (SQLite, jobs inline, mail on the
+    console, runserver), from a copy of the code in ``workdir`` so the SQLite
+    file is the caller's own; yields the port and the environment used."""
+    project = workdir / "project"
+    for name in ("fastship", "shipping", "healthcheck"):
+        shutil.copytree(
+            PROJECT_DIR / name,
+            project / name,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    shutil.copy(PROJECT_DIR / "manage.py", project)
+    port = free_port()
+    served = {
+        "PATH": f"{PROJECT_DIR / '.venv/bin'}:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "DJANGO_ENV": "development",
+        "DJANGO_DEBUG": "0",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **(env or {}),
+    }
+    for command in (["migrate", "--no-input"], ["demo_data"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=project,
+            env=served,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    argv = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure"]
+    argv.append(f"127.0.0.1:{port}")
+    with running_server(
+        argv,
+        port=port,
+        env={**served, "PYTHONUNBUFFERED": "1"},
+        cwd=project,
+        tee=tee,
+    ):
+        yield port, served
+
+
 def gunicorn_argv(
     app: str, port: int, *, asgi: bool = True, workers: int = 1
 ) -> list[str]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 
-from tests.servers import PROJECT_DIR, free_port, running_server
+from tests.servers import PROJECT_DIR, embedded_server
 
 
 def walkthrough() -> str:
@@ -18,41 +16,8 @@ def walkthrough() -> str:
 
 def test_the_readme_walkthrough_runs_twice_in_the_embedded_mode(tmp_path):
     """Every step answers as its comment says; a second paste makes a new order."""
-    # A copy of the code, so the embedded SQLite file (next to manage.py) is the
-    # test's own and not a developer's db.sqlite3.
-    project = tmp_path / "project"
-    for name in ("fastship", "shipping", "healthcheck"):
-        shutil.copytree(
-            PROJECT_DIR / name,
-            project / name,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    shutil.copy(PROJECT_DIR / "manage.py", project)
-    port = free_port()
-    env = {
-        "PATH": f"{PROJECT_DIR / '.venv/bin'}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "DJANGO_ENV": "development",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    for command in (["migrate", "--no-input"], ["demo_data"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=project,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
     console = tmp_path / "console.log"  # what `make run` prints: mails included
-    argv = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    with running_server(
-        argv,
-        port=port,
-        env={**env, "PYTHONUNBUFFERED": "1"},
-        cwd=project,
-        tee=console,
-    ):
+    with embedded_server(tmp_path, tee=console) as (port, env):
         # `read` takes the code from the console mail, as a person would.
         script = walkthrough().replace(
             "http://127.0.0.1:8000", f"http://127.0.0.1:{port}"
