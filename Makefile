@@ -10,7 +10,7 @@ PORT ?= 8000
 EMBEDDED := DJANGO_ENV=development DJANGO_DEBUG=$(or $(DJANGO_DEBUG),0) DATABASE_URL= POSTGRES_HOST= REDIS_URL= \
 	REDIS_HOST= EMAIL_HOST= MAILTRAP_USERNAME= PUBLIC_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: help install install-run run dev worker migrate demo lint typecheck audit test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory bench-scale bench-worker chaos up down clean
+.PHONY: help install install-run run dev worker migrate demo lint typecheck audit docs test bench-probe bench-requestlog bench-api bench-compare bench-soak bench-memory bench-scale bench-worker chaos up down clean
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
@@ -20,6 +20,7 @@ help:
 	@echo "make demo     add the demo seller, partner and shipments to the configured database"
 	@echo "make migrate  apply migrations to the configured database"
 	@echo "make lint     ruff check and format check"
+	@echo "make docs     build the documentation site into site/ (strict)"
 	@echo "make audit    pinned dependencies against PyPI's advisories (needs internet)"
 	@echo "make bench-probe  /health vs a bare ASGI app (needs wrk: apt-get install wrk)"
 	@echo "make bench-requestlog  request logging off/on/Redis hung/refused (wrk, PostgreSQL, Redis)"
@@ -93,11 +94,15 @@ lint: install
 typecheck: install
 	$(PY) -m mypy .
 
+# The documentation site (docs/, mkdocs.yml) into site/; any warning fails it.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
 # Fails on a known-vulnerable pin; says "NOT CHECKED" where PyPI cannot be asked.
 audit:
 	$(PYTHON) scripts/audit_dependencies.py constraints.txt
 
-test: lint typecheck audit $(CHECKOV_VENV)/.installed
+test: lint typecheck audit docs $(CHECKOV_VENV)/.installed
 	DJANGO_ENV=test DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 		$(PY) manage.py makemigrations --check --dry-run
 	services="$$($(PY) scripts/test_services.py)" && eval "$$services" && \

@@ -20,7 +20,8 @@ lets it come back, waits for the background path to settle, and counts:
   fallback (stdout), never missing; in the soak, all stored;
 - webhooks: every delivery delivered and received (by its webhook-id), none
   received after its success was recorded;
-- the probe's p99 and the deepest any queue got.
+- the probe's p99 (a server restarted on its port: its first answer apart),
+  the deepest any queue got, and what is left once the scenario settled.
 
 Prints one table; exits 1 on any ❌.
 """
@@ -349,14 +350,21 @@ class Load:
 class Watch:
     """The probe's latency and the queues' depth, sampled while a scenario runs."""
 
-    def __init__(self, port: int, redis_url: str) -> None:
-        self.port = port
+    def __init__(self, stack: Stack, redis_url: str) -> None:
+        self.stack = stack
+        self.port = stack.port
         self.client = redis.Redis.from_url(
             redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
         )
         self.probe_ms: list[float] = []
         self.probe_failed = 0
+        # A server started again on the same port (SIGTERM, a crash) queues
+        # the probe while it boots; on ECS the replacement is a new task that
+        # gets no traffic before it is healthy. Its first answer is kept apart.
+        self.boot_ms: list[float] = []
+        self.answered: set[int] = set()
         self.queue_max = 0
+        self.deepest = ""
         self.running = True
         threading.Thread(target=self._probe, daemon=True).start()
         threading.Thread(target=self._queues, daemon=True).start()
@@ -364,6 +372,7 @@ class Watch:
     def _probe(self) -> None:
         while self.running:
             started = time.monotonic()
+            server = self.stack.api.pid if self.stack.api else 0
             try:
                 connection = http.client.HTTPConnection(
                     "127.0.0.1", self.port, timeout=5
@@ -372,8 +381,12 @@ class Watch:
                 response = connection.getresponse()
                 response.read()
                 connection.close()
-                if response.status == 200:
-                    self.probe_ms.append((time.monotonic() - started) * 1000)
+                elapsed = (time.monotonic() - started) * 1000
+                if response.status == 200 and server not in self.answered:
+                    self.answered.add(server)
+                    self.boot_ms.append(elapsed)
+                elif response.status == 200:
+                    self.probe_ms.append(elapsed)
                 else:
                     self.probe_failed += 1
             except OSError:
@@ -383,13 +396,15 @@ class Watch:
     def _queues(self) -> None:
         while self.running:
             try:
-                depth = max(
-                    self.client.llen(f"rq:queue:{name}") for name in QUEUE_NAMES
-                )
-                self.queue_max = max(self.queue_max, depth)
+                for name, depth in self.depths().items():
+                    if depth > self.queue_max:
+                        self.queue_max, self.deepest = depth, name
             except redis.RedisError:
                 pass
             time.sleep(1)
+
+    def depths(self) -> dict[str, int]:
+        return {name: self.client.llen(f"rq:queue:{name}") for name in QUEUE_NAMES}
 
     def stop(self) -> None:
         self.running = False
@@ -645,18 +660,25 @@ class Context:
 
 def run_scenario(ctx: Context, scenario: Scenario) -> tuple[list[str], bool]:
     outcomes = Outcomes()
-    watch = Watch(ctx.stack.port, ctx.redis.url())
+    watch = Watch(ctx.stack, ctx.redis.url())
+    watch.answered.add(ctx.stack.api.pid if ctx.stack.api else 0)
     since = time.time()
     fault = threading.Timer(min(5.0, scenario.seconds / 4), scenario.fault, (ctx,))
     fault.start()
     ctx.load.run(scenario.seconds, scenario.rate, outcomes)
     fault.join()
+    load_ended = time.monotonic()
     time.sleep(2)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not settled(ctx.cluster.url(), since):
         time.sleep(1)
     time.sleep(3)  # the last request-log batches, a relay run more
+    drained_after = time.monotonic() - load_ended
     watch.stop()
+    try:
+        left = max(watch.depths().values())
+    except redis.RedisError:
+        left = -1
     ledger = count(
         ctx.cluster.url(),
         since,
@@ -678,7 +700,9 @@ def run_scenario(ctx: Context, scenario: Scenario) -> tuple[list[str], bool]:
         "logs": logs_ok,
         "hooks": ledger.hooks_lost == 0 and ledger.hooks_after_success == 0,
         "probe": watch.p99() < 1000,
-        "queues": not scenario.soak or watch.queue_max < 100,
+        # Behind under load is allowed (one worker shares two cores with the
+        # API, PostgreSQL and this driver); still behind afterwards is not.
+        "queues": 0 <= left <= 5,
     }
     mark = {True: "✅", False: "❌"}
     row = [
@@ -686,7 +710,9 @@ def run_scenario(ctx: Context, scenario: Scenario) -> tuple[list[str], bool]:
         f"{sum(v for k, v in s.items() if k != '500')}: "
         + ", ".join(f"{k} {v}" for k, v in sorted(s.items()) if k != "500")
         + f" {mark[checks['requests']]}",
-        f"{watch.p99():.0f} ms ({watch.probe_failed} failed) {mark[checks['probe']]}",
+        f"{watch.p99():.0f} ms ({watch.probe_failed} failed"
+        + "".join(f"; a restarted server's first: {ms:.0f} ms" for ms in watch.boot_ms)
+        + f") {mark[checks['probe']]}",
         f"{ledger.mails_once}/{ledger.mails} once, {ledger.mails_lost} lost, "
         f"{ledger.mails_doubled} doubled, {ledger.mails_for_a_person} for a person "
         f"{mark[checks['mails']]}",
@@ -695,7 +721,9 @@ def run_scenario(ctx: Context, scenario: Scenario) -> tuple[list[str], bool]:
         f"{ledger.hooks_delivered}/{ledger.hooks} delivered"
         + (f" ({ledger.hooks_waiting} retry later)" if ledger.hooks_waiting else "")
         + f", {ledger.hooks_after_success} after success {mark[checks['hooks']]}",
-        f"{watch.queue_max} {mark[checks['queues']]}",
+        f"{watch.queue_max}"
+        + (f" ({watch.deepest})" if watch.queue_max else "")
+        + f", {left} left after {drained_after:.0f} s {mark[checks['queues']]}",
     ]
     for lost in ledger.lost_mails[:10]:
         print(f"    lost mail (id, state, stage, attempts, error, due in s): {lost}")
@@ -750,7 +778,7 @@ def main() -> int:
         "mails",
         "request logs",
         "webhooks",
-        "deepest queue",
+        "deepest queue, then",
     ]
     rows = []
     ok = True

@@ -16,7 +16,7 @@
 # Required: AWS_REGION ENVIRONMENT.
 # Stack parameters come from these variables; one left unset keeps the stack's
 # current value (on the first deploy: the template's default, and CloudFormation
-# names any parameter that has none). See README, "Deploying".
+# names any parameter that has none). See docs/deploy.md.
 #   network: EGRESS VPC_CIDR
 #   data:    EMAIL_HOST_PASSWORD DATABASE_INSTANCE_CLASS DATABASE_MULTI_AZ
 #            DELETION_PROTECTION
@@ -44,7 +44,7 @@ say() { echo "deploy: $*"; }
 command=${1:-release}
 case "$command" in network|data|release) ;; *) fail "usage: $0 [network|data|release]";; esac
 for name in AWS_REGION ENVIRONMENT; do
-  [ -n "${!name:-}" ] || fail "$name is required (see README, Deploying)"
+  [ -n "${!name:-}" ] || fail "$name is required (see docs/deploy.md)"
 done
 IMAGE_TAG=${IMAGE_TAG:-$(git -C "$project" rev-parse --short=12 HEAD 2>/dev/null || true)}
 [ -n "$IMAGE_TAG" ] || fail "IMAGE_TAG is required outside a git checkout"
@@ -119,7 +119,7 @@ fi
 step="find the network and data stacks"
 for stack in network data; do
   "${aws[@]}" cloudformation describe-stacks --stack-name "$prefix-$stack" >/dev/null 2>&1 \
-    || fail "no stack $prefix-$stack: run '$0 $stack' first (see README, Deploying)"
+    || fail "no stack $prefix-$stack: run '$0 $stack' first (see docs/deploy.md)"
 done
 repository=$(output "$prefix-data" RepositoryUri)
 image="$repository:$IMAGE_TAG"

@@ -305,12 +305,12 @@ def test_stack_parameters_keep_previous_values_and_refuse_typos(tmp_path):
 
 def test_every_parameter_a_first_deploy_needs_can_be_given_to_the_script():
     """Each stack's parameters without a default are ones deploy.sh passes or
-    reads from a variable the README names, and every variable maps to a
+    reads from a variable the deploy guide names, and every variable maps to a
     parameter its template declares (the data stack is not run in moto)."""
     from tests.deploy.test_ecs_rules import rules
 
     script = (PROJECT_DIR / "docker/deploy.sh").read_text().replace("\\\n", " ")
-    readme = (PROJECT_DIR / "README.md").read_text()
+    guide = (PROJECT_DIR / "docs" / "deploy.md").read_text()
     given: dict[str, set[str]] = {}
     for found in re.finditer(
         r"mapfile -t (\w+) < <\(overrides ([A-Z_: A-Za-z]+)\)", script
@@ -333,5 +333,5 @@ def test_every_parameter_a_first_deploy_needs_can_be_given_to_the_script():
         assert required <= given[template], (template, required - given[template])
         for variable, parameter in pairs:
             if parameter in required:
-                assert variable in readme, f"the README never names {variable}"
+                assert variable in guide, f"docs/deploy.md never names {variable}"
     assert set(given) == {"network", "data", "app"}

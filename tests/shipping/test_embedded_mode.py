@@ -9,13 +9,14 @@ transaction that read before it wrote got "database is locked" at once.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import Response, embedded_server, http_request
+from tests.servers import PROJECT_DIR, Response, embedded_server, http_request
 
 JSON = {"Host": "localhost", "Content-Type": "application/json"}
 
@@ -105,3 +106,22 @@ def test_sign_ups_and_creates_back_to_back_and_at_once_all_succeed(port):
         thread.join(300)
     seen = {kind: Counter(codes) for kind, codes in statuses.items()}
     assert seen == {"sign-up": {201: 20}, "create": {201: 20}}, (seen, bodies)
+
+
+def test_the_integrations_example_runs_verbatim(port):
+    """docs/integrations.md's block: a key from a login, a list with the key,
+    a webhook registered, as pasted into a shell against `make run`."""
+    doc = (PROJECT_DIR / "docs" / "integrations.md").read_text()
+    script = doc.split("```sh\n", 1)[1].split("```", 1)[0]
+    script = script.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed, registered = result.stdout.strip().splitlines()
+    assert json.loads(listed)["results"], listed
+    assert json.loads(registered)["secret"].startswith("whsec_"), registered

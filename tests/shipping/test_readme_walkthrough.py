@@ -9,9 +9,13 @@ from tests.servers import PROJECT_DIR, embedded_server
 
 
 def walkthrough() -> str:
+    """Every shell block of the README's walkthrough, in order, as one script."""
     readme = (PROJECT_DIR / "README.md").read_text()
-    section = readme[readme.index("Walk the lifecycle with curl") :]
-    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+    start = readme.index("## Five minutes with the API")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    blocks = [part.split("```", 1)[0] for part in section.split("```sh\n")[1:]]
+    assert blocks, "the walkthrough has no shell block"
+    return "\n".join(blocks)
 
 
 def test_the_readme_walkthrough_runs_twice_in_the_embedded_mode(tmp_path):

@@ -119,6 +119,9 @@ def test_demo_data_is_idempotent(capsys, seeded_tags):
         "cancelled",
     }
     assert Shipment.objects.count() == 5
+    # The ones on their way show an estimate on the tracking page.
+    on_the_way = Shipment.objects.filter(status__in=["in_transit", "out_for_delivery"])
+    assert all(s.estimated_delivery is not None for s in on_the_way)
 
 
 def test_admin_pages_for_operators(admin_client, seeded_tags):

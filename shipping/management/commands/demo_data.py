@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -99,6 +100,8 @@ class Command(BaseCommand):
             partner=partner,
             status="in_transit",
             location_zip_code="10115",
+            # The partner's estimate, shown on the tracking page.
+            estimated_delivery=timezone.now() + timedelta(days=2),
         )
         out = create("Coffee beans", ["express"])
         shipments.shipment_update(
@@ -109,6 +112,7 @@ class Command(BaseCommand):
             partner=partner,
             status="out_for_delivery",
             location_zip_code=DEMO_ZIP,
+            estimated_delivery=timezone.now() + timedelta(hours=4),
         )
         delivered = create("A birthday cake", ["gift", "temperature_controlled"])
         shipments.shipment_update(
