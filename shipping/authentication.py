@@ -27,6 +27,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from fastship.compiled import CompiledQuery
 from shipping.models import ApiKey, DeliveryPartner, Seller, User
 from shipping.permissions import IsPartner
+from shipping.services.api_keys import MARK as KEY_PREFIX
 from shipping.services.api_keys import api_key_authenticate
 
 _COLUMNS = [field.attname for field in User._meta.concrete_fields]
@@ -114,16 +115,20 @@ class UserJWTScheme(SimpleJWTScheme):
 class ApiKeyAuthentication(BaseAuthentication):
     """``Authorization: Api-Key <key>``: a seller's API key acts as the seller.
 
-    A header of this kind with an unknown, revoked or malformed key is a 401;
-    other headers are left to the other authenticators.
+    The key alone (``Authorization: fsk_...``, as Swagger UI sends what was
+    pasted into its *Authorize* box) is taken too. A header of this kind with
+    an unknown, revoked or malformed key is a 401; other headers are left to
+    the other authenticators.
     """
 
     keyword = "api-key"
 
     def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
+        header = request.META.get("HTTP_AUTHORIZATION", "").strip()
         kind, _, key = header.partition(" ")
-        if kind.lower() != self.keyword:
+        if kind.startswith(KEY_PREFIX) and not key:
+            key = kind  # the bare key
+        elif kind.lower() != self.keyword:
             return None
         api_key = api_key_authenticate(key.strip())
         if api_key is None:
@@ -157,5 +162,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Api-Key <key>` from POST /api/v1/api-keys/.",
+            "description": (
+                "A seller's API key from POST /api/v1/api-keys/: paste the key "
+                "(`fsk_...`); `Api-Key <key>` works as well."
+            ),
         }

@@ -24,14 +24,27 @@ TRACKING_CODE = re.compile(TrackingCodeConverter.regex)
 
 
 def message(
-    request: HttpRequest, title: str, text: str, *, status: int = 200
+    request: HttpRequest,
+    title: str,
+    text: str,
+    *,
+    status: int = 200,
+    links: tuple[tuple[str, str], ...] = (),
 ) -> HttpResponse:
+    """A page of one message, with where to go next (``(label, url)`` pairs)."""
     return render(
         request,
         "shipping/message.html",
-        {"title": title, "message": text},
+        {"title": title, "message": text, "links": links},
         status=status,
     )
+
+
+# Where a seller or partner goes after an account link: they use FastShip
+# through the API (a shop backend, or the API docs in a browser).
+ACCOUNT_NEXT = (("Open the API docs", "/docs"), ("FastShip's front page", "/"))
+# Swagger UI's deep link to the resend operation.
+RESEND_DOCS = "/docs#/auth/api_v1_auth_verify_email_resend_create"
 
 
 def unknown_code(request: HttpRequest, code: str) -> HttpResponse:
@@ -81,11 +94,21 @@ def verify_email_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user = user_verify_email(token=token)
     except DomainError as failure:
-        return message(request, "Link not valid", failure.message, status=400)
+        return message(
+            request,
+            "Link not valid",
+            f"{failure.message} Ask for a new link in the API docs: "
+            "POST /api/v1/auth/verify-email/resend/ with your email address "
+            "mails a fresh one if the address is not confirmed yet.",
+            status=400,
+            links=(("Ask for a new link in the API docs", RESEND_DOCS),),
+        )
     return message(
         request,
         "Email address confirmed",
-        f"Thank you: {user.email} is confirmed. You can close this page.",
+        f"Thank you: {user.email} is confirmed. Log in with your email and "
+        "password through the API (POST /api/v1/auth/token/).",
+        links=ACCOUNT_NEXT,
     )
 
 
@@ -164,7 +187,11 @@ def reset_password_page(request: HttpRequest, token: str) -> HttpResponse:
                 return message(
                     request,
                     "Password changed",
-                    "Your password was changed. You can log in now.",
+                    "Your password was changed, and every earlier session "
+                    "and API key was ended. Log in with the new password "
+                    "through the API (POST /api/v1/auth/token/), and make "
+                    "new API keys for your shop's backend.",
+                    links=ACCOUNT_NEXT,
                 )
     return render(
         request,

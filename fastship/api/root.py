@@ -20,6 +20,8 @@ class ApiRootApi(PublicApi):
                 "name": serializers.CharField(),
                 "version": serializers.CharField(),
                 "health": serializers.URLField(),
+                "docs": serializers.URLField(),
+                "schema": serializers.URLField(),
             },
         ),
         tags=["public"],
@@ -30,5 +32,7 @@ class ApiRootApi(PublicApi):
                 "name": "FastShip API",
                 "version": "v1",
                 "health": request.build_absolute_uri("/api/v1/health"),
+                "docs": request.build_absolute_uri("/docs"),
+                "schema": request.build_absolute_uri("/api/v1/schema/"),
             }
         )

@@ -55,8 +55,14 @@ _SPECTACULAR = {
     "TITLE": "FastShip API",
     "DESCRIPTION": (
         "Shipping management: sellers ship, delivery partners carry, recipients "
-        "track and review. Authenticate with `Authorization: Bearer <access token>` "
-        "from `POST /api/v1/auth/token/`. Errors use one format: "
+        "track and review.\n\n"
+        "**Authentication**, either of two schemes (*Authorize* takes both; "
+        "it is kept across reloads of this page): a login's access token, "
+        "`Authorization: Bearer <access token>` from `POST /api/v1/auth/token/` "
+        "(15 minutes; refresh it with `POST /api/v1/auth/token/refresh/`), or, "
+        "for a seller's shop backend, an API key from `POST /api/v1/api-keys/`: "
+        "`Authorization: Api-Key <key>` (the key alone, `fsk_...`, is taken "
+        "too). Errors use one format: "
         '`{"type": ..., "errors": [{"code", "detail", "attr"}]}`.\n\n'
         "**Pagination.** Lists answer `{next, previous, results}`: follow `next` "
         "(an opaque `cursor`) for the next page; `page_size` is 1 to 100. A "
@@ -69,6 +75,8 @@ _SPECTACULAR = {
     "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Authorize survives a reload of /docs (kept in the browser's storage).
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,

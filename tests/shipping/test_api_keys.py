@@ -159,3 +159,30 @@ def test_a_key_shares_its_sellers_throttle(api, monkeypatch):
     )
     assert [r.status_code for r in (*by_login, by_key)] == [201, 201, 201]
     assert refused.status_code == 429
+
+
+def test_the_key_alone_is_taken_as_swagger_ui_sends_it(api):
+    """/docs's Authorize box sends what was pasted: the key without its scheme."""
+    seller = seller_make()
+    key = make_key(api, seller)["key"]
+    answer = api.get("/api/v1/me/", HTTP_AUTHORIZATION=key)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["email"] == seller.user.email
+    unknown = "fsk_AAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+    refused = api.get("/api/v1/me/", HTTP_AUTHORIZATION=unknown)
+    assert refused.status_code == 401
+    assert error_code(refused) == "authentication_failed"
+
+
+def test_the_api_index_and_docs_tell_how_to_authenticate(api, client):
+    index = api.get("/api/v1/").json()
+    assert index["docs"].endswith("/docs")
+    assert index["schema"].endswith("/api/v1/schema/")
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    description = schema["info"]["description"]
+    assert "Bearer" in description
+    assert "Api-Key" in description
+    assert set(schema["components"]["securitySchemes"]) >= {"jwtAuth", "apiKey"}
+    # Swagger UI's start-up script (a file, for the CSP) keeps Authorize.
+    script = client.get("/docs?script=").content.decode()
+    assert "persistAuthorization" in script

@@ -141,6 +141,8 @@ def test_the_verification_link_opened_in_a_browser_is_a_page(client):
     bad = client.get(url, {"token": "forged"}, HTTP_ACCEPT=browser)
     assert bad.status_code == 400
     assert "Link not valid" in bad.content.decode()
+    # It says how to get a new link, and links the operation in the API docs.
+    assert "/docs#/auth/api_v1_auth_verify_email_resend_create" in bad.content.decode()
     # API clients keep their JSON.
     answer = client.get(url, {"token": token}, HTTP_ACCEPT="application/json")
     assert answer.json() == {"email": seller.user.email}
