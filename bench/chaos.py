@@ -362,7 +362,7 @@ class Watch:
         # the probe while it boots; on ECS the replacement is a new task that
         # gets no traffic before it is healthy. Its first answer is kept apart.
         self.boot_ms: list[float] = []
-        self.answered: set[int] = set()
+        self.answered: set[int] = {stack.api.pid if stack.api else 0}
         self.queue_max = 0
         self.deepest = ""
         self.running = True
@@ -661,7 +661,6 @@ class Context:
 def run_scenario(ctx: Context, scenario: Scenario) -> tuple[list[str], bool]:
     outcomes = Outcomes()
     watch = Watch(ctx.stack, ctx.redis.url())
-    watch.answered.add(ctx.stack.api.pid if ctx.stack.api else 0)
     since = time.time()
     fault = threading.Timer(min(5.0, scenario.seconds / 4), scenario.fault, (ctx,))
     fault.start()

@@ -44,6 +44,25 @@ def redis_answers(url: str) -> str | None:
     return None
 
 
+def drop_abandoned_test_databases(url: str) -> None:
+    """Drop ``test_<name>_<pid>`` databases whose run (that pid) is gone: a
+    run killed before its end leaves its test database behind."""
+    import re
+
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    pattern = re.compile(rf"^test_{re.escape(name)}_(\d+)$")
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, connect_timeout=2, autocommit=True) as db:
+        names = [row[0] for row in db.execute("SELECT datname FROM pg_database")]
+        for database in names:
+            found = pattern.match(database)
+            if found and not os.path.exists(f"/proc/{found[1]}"):
+                say(f"dropping {database}, left by a run that is gone")
+                db.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
 def main() -> int:
     required = os.environ.get("FASTSHIP_REQUIRE_SERVICES") == "1"
     exports: dict[str, str] = {}
@@ -76,6 +95,8 @@ def main() -> int:
         return 1
     if missing:
         say("falling back: tests that need PostgreSQL or Redis will be skipped")
+    if "DATABASE_URL" in exports:
+        drop_abandoned_test_databases(exports["DATABASE_URL"])
     for name, value in exports.items():
         print(f"export {name}={shlex.quote(value)}")
     return 0

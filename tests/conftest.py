@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,18 @@ def _missing_service(item: pytest.Item) -> str | None:
     ):
         return "needs Chromium: apt-get install chromium chromium-driver"
     return None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run stopped by SIGTERM or SIGHUP (a CI timeout, a closed terminal)
+    unwinds like Ctrl-C: every server, Redis and PostgreSQL cluster a test
+    started is stopped by its context manager, none is left running."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -19,3 +19,11 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     *global_settings.PASSWORD_HASHERS,
 ]
+
+# Each run its own test database (test_<name>_<run>), so two runs on one
+# machine never share one; the servers a test starts inherit the run's id.
+# `make test` drops what a killed run left (scripts/test_services.py).
+TEST_RUN = os.environ.setdefault("FASTSHIP_TEST_RUN", str(os.getpid()))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    _database = DATABASES["default"]  # noqa: F405
+    _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{TEST_RUN}"}
