@@ -28,7 +28,7 @@ help:
 	@echo "make bench-compare BASELINE=<commit>  CPU ms per request, a commit vs this tree"
 	@echo "make bench-soak   one worker's memory under the hot paths for 5 minutes"
 	@echo "make bench-worker jobs/s of one worker: mails, webhooks, request logs"
-	@echo "make chaos        faults under load, every mail/log/webhook counted (~15 min, root)"
+	@echo "make chaos        faults under load, every mail/log/webhook counted (~25 min, root)"
 	@echo "make bench-memory the API task as the image runs it: memory, socket errors (wrk, PostgreSQL, Redis)"
 	@echo "make bench-scale  cost per request at 20, 100,000 and 1,000,000 shipments (wrk, PostgreSQL, Redis)"
 	@echo "make up/down  docker compose up/down (machines with Docker)"

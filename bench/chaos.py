@@ -1,7 +1,7 @@
 """Chaos: the API and the background path under faults, every mail, request-log
 record and webhook counted.
 
-Run: make chaos   (as root: PostgreSQL's binaries and redis-server; ~15 min)
+Run: make chaos   (as root: PostgreSQL's binaries and redis-server; ~25 min)
 
 A PostgreSQL cluster and a Redis of its own, the API as ``docker/entrypoint.sh
 api`` starts it (gunicorn, 2 uvicorn workers) and one worker as ``entrypoint.sh
