@@ -33,6 +33,12 @@ PAGE_CSP = (
 )
 
 
+# The tracking page: the same, and its own script file (local times, copy).
+TRACKING_CSP = PAGE_CSP.replace(
+    "default-src 'none';", "default-src 'none'; script-src 'self';"
+)
+
+
 # Swagger UI (/docs): its scripts, styles and images from here, its calls to
 # this API; its stylesheet and the page's own style block are inline styles.
 DOCS_CSP = (

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from fastship.security import content_security_policy
+from fastship.security import TRACKING_CSP, content_security_policy, with_csp
 from shipping import selectors
 from shipping.converters import TrackingCodeConverter
 from shipping.exceptions import DomainError, NotFound
@@ -18,6 +18,7 @@ from shipping.services.accounts import password_reset_confirm, user_verify_email
 from shipping.services.reviews import review_create
 from shipping.services.tokens import password_reset_user, review_shipment
 from shipping.tracking_codes import canonical_tracking_code
+from shipping.tracking_view import tracking_context
 
 MAX_TYPED_CODE = 64
 TRACKING_CODE = re.compile(TrackingCodeConverter.regex)
@@ -77,7 +78,7 @@ def track_form_page(request: HttpRequest) -> HttpResponse:
     return unknown_code(request, typed)
 
 
-@content_security_policy
+@with_csp(TRACKING_CSP)
 @require_http_methods(["GET", "HEAD"])
 def tracking_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
     """Public tracking page: status, estimate, partner, timeline; nothing personal."""
@@ -85,7 +86,7 @@ def tracking_page(request: HttpRequest, tracking_code: str) -> HttpResponse:
         shipment = selectors.shipment_get_by_tracking_code(tracking_code=tracking_code)
     except NotFound:
         return unknown_code(request, tracking_code)
-    return render(request, "shipping/track.html", {"shipment": shipment})
+    return render(request, "shipping/track.html", tracking_context(shipment))
 
 
 @content_security_policy

@@ -30,8 +30,11 @@ def test_the_front_page_says_what_fastship_is_and_links_onwards(client):
     assert answer.status_code == 200
     html = answer.content.decode()
     assert "FastShip carries parcels" in html
-    for link in ('href="/track/"', 'href="/docs"', 'href="/admin/"'):
+    for link in ('href="/track/"', 'href="/docs"'):
         assert link in html
+    # The tracking box itself, and nothing that sends the public to the admin.
+    assert '<form class="track-box" method="get" action="/track/">' in html
+    assert "/admin/" not in html
     assert "default-src" in answer["Content-Security-Policy"]
     assert "/static/shipping/pages.css" in html  # our stylesheet, no CDN
     assert "http" not in re.sub(r'href="/[^"]*"', "", html).split("<body>")[0]
@@ -114,14 +117,46 @@ def test_the_tracking_page_shows_newest_first_and_only_what_is_known(
     html = client.get(f"/track/{in_transit.tracking_code}/").content.decode()
     timeline = html.split('<ol class="timeline">')[1].split("</ol>")[0]
     assert timeline.index("In transit") < timeline.index("Placed")
-    assert timeline.count("at 10115") == 1  # the placed event has no location
+    # The placed event has no location; 10115 is named as people name it.
+    assert timeline.count("in Berlin (10115)") == 1
     assert "Estimated delivery" not in html  # not set yet
     Shipment.objects.filter(pk=in_transit.pk).update(
         estimated_delivery=timezone.now() + timedelta(days=1)
     )
     html = client.get(f"/track/{in_transit.tracking_code}/").content.decode()
-    assert "Estimated delivery:" in html
+    assert "Estimated delivery" in html
     assert "recipient@example.org" not in html
+
+
+def journey(html: str) -> list[tuple[str, str]]:
+    """(state, step) of each milestone on the page."""
+    steps = html.split('<ol class="journey"')[1].split("</ol>")[0]
+    return re.findall(r'<li class="(\w+)".*?<span class="step">([^<]+)</span>', steps)
+
+
+def test_the_journey_marks_where_the_parcel_is_and_how_it_ended(client, in_transit):
+    answer = client.get(f"/track/{in_transit.tracking_code}/")
+    html = answer.content.decode()
+    assert journey(html) == [
+        ("done", "Placed"),
+        ("current", "In transit"),
+        ("todo", "Out for delivery"),
+        ("todo", "Delivered"),
+    ]
+    assert 'class="banner status-in_transit"' in html
+    # Its one script is a file of ours (local times, the copy button).
+    assert "script-src 'self'" in answer["Content-Security-Policy"]
+    assert "<script>" not in html
+    Shipment.objects.filter(pk=in_transit.pk).update(status="cancelled")
+    html = client.get(f"/track/{in_transit.tracking_code}/").content.decode()
+    assert "cancelled and will not be delivered" in html
+    assert 'class="banner status-cancelled"' in html
+    assert journey(html) == [
+        ("done", "Placed"),
+        ("done", "In transit"),
+        ("skipped", "Out for delivery"),
+        ("skipped", "Delivered"),
+    ]
 
 
 def test_the_verification_link_opened_in_a_browser_is_a_page(client):

@@ -117,8 +117,41 @@ def test_a_recipient_tracks_a_parcel_on_a_phone(
     assert browser.find_element(By.TAG_NAME, "h1").text == "In transit"
     events = browser.find_elements(By.CSS_SELECTOR, ".timeline li strong")
     assert [event.text for event in events] == ["In transit", "Placed"]
+    current = browser.find_element(By.CSS_SELECTOR, ".journey [aria-current=step]")
+    assert current.text.startswith("In transit")
+    # Our script ran under the page's CSP: times in the viewer's zone, a copy
+    # button that copies.
+    note = browser.find_element(By.CLASS_NAME, "local-note")
+    assert note.is_displayed()
+    assert "time zone" in note.text
+    times = browser.find_elements(By.CSS_SELECTOR, ".timeline time")
+    assert all("UTC" not in time.text for time in times)
+    copy = browser.find_element(By.CSS_SELECTOR, "button.copy")
+    assert copy.is_displayed()
+    copy.click()
+    until(browser, lambda d: d.find_element(By.CLASS_NAME, "copied").text)
     assert overflow(browser) <= 0
     browser.save_screenshot(str(screenshots / "tracking-phone.png"))
+    # An estimate stands out; a delivered parcel says so in colour and words.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shipping.models import Shipment
+
+    shipments = Shipment.objects.filter(pk=in_transit.pk)
+    shipments.update(estimated_delivery=timezone.now() + timedelta(days=1))
+    browser.refresh()
+    until(browser, loaded)
+    assert "Estimated delivery" in main_text(browser)
+    browser.save_screenshot(str(screenshots / "tracking-estimate.png"))
+    shipments.update(status="delivered")
+    browser.refresh()
+    until(browser, loaded)
+    banner = browser.find_element(By.CSS_SELECTOR, ".banner.status-delivered")
+    assert "has been delivered" in banner.text
+    assert banner.value_of_css_property("background-color") == "rgba(231, 245, 236, 1)"
+    browser.save_screenshot(str(screenshots / "tracking-delivered.png"))
 
     browser.get(live_server.url + "/track/?code=FS-2222-2222-2222-22")
     assert browser.find_element(By.TAG_NAME, "h1").text == "No shipment with this code"
