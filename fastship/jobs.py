@@ -122,6 +122,29 @@ def jobs_alive(
     return alive
 
 
+def enqueue_unless_alive(
+    queue_name: str,
+    func: Callable[..., Any],
+    due: dict[str, Any],
+    *,
+    started_within: timedelta,
+    job_options: dict[str, Any],
+) -> int:
+    """Enqueue ``func(argument)`` under each job id of ``due`` (job id →
+    argument) whose job is not alive (:func:`jobs_alive`); return how many.
+    A relay's hand-over: a record is never queued twice."""
+    alive = jobs_alive(queue_name, list(due), started_within=started_within)
+    enqueued = 0
+    for job_id, argument in due.items():
+        if job_id in alive:
+            continue
+        enqueue(
+            queue_name, func, argument, job_options={**job_options, "job_id": job_id}
+        )
+        enqueued += 1
+    return enqueued
+
+
 class RequestBoundJob(Job):
     """A job whose log lines carry the request id of the request that enqueued it.
 

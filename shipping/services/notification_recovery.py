@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from fastship.jobs import background_enqueuer, enqueue, jobs_alive
+from fastship.jobs import background_enqueuer, enqueue_unless_alive
 from shipping.jobs import OUTBOX_JOB_OPTIONS, mail_job_id, send_notification_job
 from shipping.models import Notification
 
@@ -124,20 +124,13 @@ def notifications_relay(*, older_than_seconds: int = 60, limit: int = 500) -> in
         .order_by("created_at")
         .values_list("pk", "attempts")[:limit]
     }
-    lease = timedelta(seconds=settings.NOTIFICATION_SEND_LEASE)
-    alive = jobs_alive("emails", list(due), started_within=lease)
-    enqueued = 0
-    for job_id, notification_id in due.items():
-        if job_id in alive:
-            continue
-        enqueue(
-            "emails",
-            send_notification_job,
-            notification_id,
-            job_options={**OUTBOX_JOB_OPTIONS, "job_id": job_id},
-        )
-        enqueued += 1
-    return enqueued
+    return enqueue_unless_alive(
+        "emails",
+        send_notification_job,
+        due,
+        started_within=timedelta(seconds=settings.NOTIFICATION_SEND_LEASE),
+        job_options=OUTBOX_JOB_OPTIONS,
+    )
 
 
 def oldest_pending_notification_age() -> float:

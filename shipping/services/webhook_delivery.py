@@ -26,9 +26,8 @@ from fastship import outbound
 from fastship.jobs import (
     SCHEDULER_RESOLUTION,
     background_enqueuer,
-    enqueue,
     enqueue_in,
-    jobs_alive,
+    enqueue_unless_alive,
 )
 from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job, webhook_job_id
 from shipping.models import Notification, WebhookDelivery, WebhookEndpoint
@@ -247,19 +246,13 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
         .order_by("next_attempt_at")
         .values_list("pk", "attempts")[:limit]
     }
-    alive = jobs_alive("webhooks", list(due), started_within=claim_lease())
-    enqueued = 0
-    for job_id, delivery_id in due.items():
-        if job_id in alive:
-            continue
-        enqueue(
-            "webhooks",
-            deliver_webhook_job,
-            delivery_id,
-            job_options={**OUTBOX_JOB_OPTIONS, "job_id": job_id},
-        )
-        enqueued += 1
-    return enqueued
+    return enqueue_unless_alive(
+        "webhooks",
+        deliver_webhook_job,
+        due,
+        started_within=claim_lease(),
+        job_options=OUTBOX_JOB_OPTIONS,
+    )
 
 
 def deliveries_redeliver(*, delivery_ids: list[Any]) -> int:

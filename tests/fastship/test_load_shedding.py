@@ -11,15 +11,25 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import psycopg
 import pytest
 from django.db import connections
 
 from fastship.asgi_handler import OneHopASGIHandler
+from shipping.models import DeliveryPartner
 from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
-from tests.servers import free_port, gunicorn_argv, http_request, running_server
+from tests.servers import (
+    Response,
+    free_port,
+    gunicorn_argv,
+    http_request,
+    running_server,
+)
 from tests.shipping.test_secrets_in_logs import served_env
 
 
@@ -133,16 +143,34 @@ def test_a_full_queue_is_answered_503_without_waiting():
     assert asyncio.run(call(handler))[0] == 200
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_create_waiting_on_a_locked_partner_row_answers_503_within_the_lock_timeout(
-    settings,
-):
-    """A partner's row locked elsewhere (a long transaction, a stuck backend):
-    the create waits the API's lock timeout (here 0.5 s), not the 5 s
-    statement timeout, and says when to retry."""
-    from shipping.models import DeliveryPartner
+@dataclass
+class LockedPartner:
+    """A server (lock timeout 0.5 s) and a partner whose row another session
+    holds locked; ``create()`` posts a shipment that needs that partner."""
 
+    port: int
+    token: str
+    url: str
+    database: str
+    holder: psycopg.Connection
+
+    def create(self) -> Response:
+        return http_request(
+            self.port,
+            "/api/v1/shipments/",
+            method="POST",
+            headers={
+                "Host": "localhost",
+                "Authorization": self.token,
+                "Content-Type": "application/json",
+            },
+            body=json.dumps(SHIPMENT_BODY).encode(),
+            timeout=30,
+        )
+
+
+@contextmanager
+def locked_partner(settings) -> Iterator[tuple[LockedPartner, DeliveryPartner]]:
     seller = seller_make()
     partner = partner_make(zip_codes=(SHIPMENT_BODY["destination_zip_code"],))
     token = bearer(seller)["HTTP_AUTHORIZATION"]
@@ -154,43 +182,33 @@ def test_a_create_waiting_on_a_locked_partner_row_answers_503_within_the_lock_ti
     )
     port = free_port()
     argv = gunicorn_argv("fastship.asgi:application", port)
-    with running_server(argv, port=port, env=env), psycopg.connect(url) as other:
+    with running_server(argv, port=port, env=env), psycopg.connect(url) as holder:
         table = DeliveryPartner._meta.db_table
         key = DeliveryPartner._meta.pk.column
-        other.execute(
+        holder.execute(
             f'SELECT 1 FROM "{table}" WHERE "{key}" = %s FOR UPDATE', [partner.pk]
         )
+        yield LockedPartner(port, token, url, database["NAME"], holder), partner
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_create_waiting_on_a_locked_partner_row_answers_503_within_the_lock_timeout(
+    settings,
+):
+    """A partner's row locked elsewhere (a long transaction, a stuck backend):
+    the create waits the API's lock timeout (here 0.5 s, twice), not the 5 s
+    statement timeout, and says when to retry."""
+    with locked_partner(settings) as (locked, _):
         started = time.monotonic()
-        answer = http_request(
-            port,
-            "/api/v1/shipments/",
-            method="POST",
-            headers={
-                "Host": "localhost",
-                "Authorization": token,
-                "Content-Type": "application/json",
-            },
-            body=json.dumps(SHIPMENT_BODY).encode(),
-            timeout=30,
-        )
+        answer = locked.create()
         waited = time.monotonic() - started
-        other.rollback()
+        locked.holder.rollback()
         assert answer.status == 503, answer.body
         assert answer.headers["retry-after"] == "1"
         assert waited < 4.5, waited  # below the statement timeout (5 s)
         # The lock gone, the same create succeeds.
-        again = http_request(
-            port,
-            "/api/v1/shipments/",
-            method="POST",
-            headers={
-                "Host": "localhost",
-                "Authorization": token,
-                "Content-Type": "application/json",
-            },
-            body=json.dumps(SHIPMENT_BODY).encode(),
-            timeout=30,
-        )
+        again = locked.create()
         assert again.status == 201, again.body
 
 
@@ -201,61 +219,34 @@ def test_a_create_whose_partner_row_is_freed_during_its_second_wait_succeeds(
 ):
     """The lock held a little longer than one lock timeout (0.5 s): the
     create's second wait gets the row, and the seller gets a 201, not a 503."""
-    from shipping.models import DeliveryPartner, Shipment
+    from shipping.models import Shipment
 
-    seller = seller_make()
-    partner = partner_make(zip_codes=(SHIPMENT_BODY["destination_zip_code"],))
-    token = bearer(seller)["HTTP_AUTHORIZATION"]
-    env = {**served_env(settings), "DATABASE_LOCK_TIMEOUT_MS": "500"}
-    database = settings.DATABASES["default"]
-    url = (
-        f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}"
-        f"/{database['NAME']}"
-    )
-    port = free_port()
-    argv = gunicorn_argv("fastship.asgi:application", port)
-    with running_server(argv, port=port, env=env), psycopg.connect(url) as other:
-        table = DeliveryPartner._meta.db_table
-        key = DeliveryPartner._meta.pk.column
-        other.execute(
-            f'SELECT 1 FROM "{table}" WHERE "{key}" = %s FOR UPDATE', [partner.pk]
-        )
+    with locked_partner(settings) as (locked, partner):
 
         def release_when_the_second_try_waits() -> None:
             # A try is a statement waiting on a lock; the second one is a
             # waiting statement that started after the first.
             first_try = None
-            with psycopg.connect(url, autocommit=True) as watcher:
+            with psycopg.connect(locked.url, autocommit=True) as watcher:
                 deadline = time.monotonic() + 20
                 while time.monotonic() < deadline:
                     row = watcher.execute(
                         "SELECT query_start FROM pg_stat_activity "
                         "WHERE wait_event_type = 'Lock' AND datname = %s",
-                        [database["NAME"]],
+                        [locked.database],
                     ).fetchone()
                     if row is not None:
                         first_try = first_try or row[0]
                         if row[0] != first_try:
                             break
                     time.sleep(0.02)
-            other.rollback()
+            locked.holder.rollback()
 
         releaser = threading.Thread(target=release_when_the_second_try_waits)
         releaser.start()
-        answer = http_request(
-            port,
-            "/api/v1/shipments/",
-            method="POST",
-            headers={
-                "Host": "localhost",
-                "Authorization": token,
-                "Content-Type": "application/json",
-            },
-            body=json.dumps(SHIPMENT_BODY).encode(),
-            timeout=30,
-        )
+        answer = locked.create()
         releaser.join(30)
         assert answer.status == 201, answer.body
-        assert Shipment.objects.filter(seller=seller).count() == 1
+        assert Shipment.objects.filter(delivery_partner=partner).count() == 1
         partner.refresh_from_db()
         assert partner.active_shipments == 1
