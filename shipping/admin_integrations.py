@@ -41,7 +41,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ("url", "seller", "created_at", "failing_since", "disabled_at")
-    list_filter = ("disabled_at",)
+    list_filter = ("disabled_at", "failing_since")
     search_fields = ("url", "seller__user__email")
     exclude = ("secret", "previous_secret")
 

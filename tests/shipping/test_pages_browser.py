@@ -199,6 +199,11 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
     browser.find_element(By.NAME, "password").send_keys("operator-pass-2026")
     browser.find_element(By.CSS_SELECTOR, "[type=submit]").click()
     arrived(browser, f"{live_server.url}/admin/")
+    # The front page opens on what needs a person, and fits.
+    assert "Needs a person" in browser.find_element(By.ID, "content").text
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".attention li")) == 7
+    assert overflow(browser) <= 0
+    browser.save_screenshot(str(screenshots / "admin-home.png"))
     for path in ("/admin/shipping/shipment/", "/admin/requestlog/requestlog/"):
         browser.get(live_server.url + path)
         rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
