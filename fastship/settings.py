@@ -232,6 +232,7 @@ REQUEST_LOG_DROP_WARN_SECONDS = read(RequestLog.REQUEST_LOG_DROP_WARN_SECONDS)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = ["fastship.formats"]  # one way to write a time everywhere
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"

@@ -94,3 +94,24 @@ def test_the_apps_are_in_the_order_operators_use_them(admin_client):
     html = admin_client.get("/admin/").content.decode()
     assert html.index("/admin/shipping/") < html.index("/admin/requestlog/")
     assert html.index("/admin/requestlog/") < html.index("/admin/auth/")
+
+
+def test_times_read_the_same_in_the_admin_as_on_the_pages(admin_client):
+    """24-hour UTC times, as the pages write them, not "12:37 a.m."."""
+    import uuid
+
+    from fastship.requestlog.models import RequestLog
+
+    at = timezone.now().replace(hour=0, minute=37, second=0, microsecond=0)
+    RequestLog.objects.create(
+        record_id=uuid.uuid4(),
+        request_id=uuid.uuid4().hex,
+        started_at=at,
+        method="GET",
+        path="/api/v1/",
+        status_code=200,
+        duration_ms=1.0,
+    )
+    html = admin_client.get("/admin/requestlog/requestlog/").content.decode()
+    assert f"{at.day} {at:%b %Y}, 00:37 UTC" in html
+    assert "a.m." not in html
