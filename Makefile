@@ -14,7 +14,7 @@ EMBEDDED := DJANGO_ENV=development DJANGO_DEBUG=$(or $(DJANGO_DEBUG),0) DATABASE
 
 help:
 	@echo "make run      set up and serve FastShip on SQLite at http://127.0.0.1:$(PORT)/"
-	@echo "make test     set up and run lint, types, migration check and tests"
+	@echo "make test     set up and run lint, types, audit, docs, migration check and tests"
 	@echo "make dev      runserver against the services in the environment / .env"
 	@echo "make worker   the RQ worker, as the image runs it (needs REDIS_URL, like make dev)"
 	@echo "make demo     add the demo seller, partner and shipments to the configured database"
