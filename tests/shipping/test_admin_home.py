@@ -115,3 +115,12 @@ def test_times_read_the_same_in_the_admin_as_on_the_pages(admin_client):
     html = admin_client.get("/admin/requestlog/requestlog/").content.decode()
     assert f"{at.day} {at:%b %Y}, 00:37 UTC" in html
     assert "a.m." not in html
+
+
+def test_shipment_statuses_read_by_colour_in_the_list(admin_client):
+    from tests.factories import shipment_make
+
+    partner_make(zip_codes=("20095",))
+    shipment_make(seller=seller_make())
+    html = admin_client.get("/admin/shipping/shipment/").content.decode()
+    assert '<strong class="status-placed" style="color:#5b6475">Placed</strong>' in html
