@@ -45,11 +45,11 @@ def test_reset_form_changes_the_password_once(client):
 
 
 def test_pages_carry_a_strict_content_security_policy(client, delivered):
-    """Every page answers with a CSP that allows only its own origin, no script."""
-    from fastship.security import PAGE_CSP
+    """Every page answers with a CSP that allows only its own origin, no
+    script; the tracking page its own script file, no inline script."""
+    from fastship.security import PAGE_CSP, TRACKING_CSP
 
     answers = [
-        client.get(f"/track/{delivered.tracking_code}/"),
         client.get("/review/not-a-token/"),
         client.get("/reset-password/not-a-token/"),
     ]
@@ -58,3 +58,10 @@ def test_pages_carry_a_strict_content_security_policy(client, delivered):
         assert "<style>" not in answer.content.decode()
     assert "script-src" not in PAGE_CSP
     assert "'unsafe-inline'" not in PAGE_CSP
+    tracking = client.get(f"/track/{delivered.tracking_code}/")
+    assert tracking["Content-Security-Policy"] == TRACKING_CSP
+    # The one difference: scripts from this origin.
+    assert TRACKING_CSP.replace(" script-src 'self';", "") == PAGE_CSP
+    html = tracking.content.decode()
+    assert "<style>" not in html
+    assert "<script>" not in html  # only <script src=...> of ours
