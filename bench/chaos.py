@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -566,9 +567,9 @@ def redis_hung(ctx: Any) -> None:
     ctx.redis.resume()
 
 
-def postgres_restarted(ctx: Any) -> None:
+def postgres_down(ctx: Any, seconds: float) -> None:
     ctx.cluster.stop()
-    time.sleep(5)
+    time.sleep(seconds)
     ctx.cluster.start()
 
 
@@ -581,18 +582,11 @@ def postgres_connections_killed(ctx: Any) -> None:
         time.sleep(3)
 
 
-def postgres_down_long(ctx: Any) -> None:
-    ctx.cluster.stop()
-    time.sleep(60)
-    ctx.cluster.start()
-
-
 def redis_refusing_at_start(ctx: Any) -> None:
     """The API and the worker start while Redis refuses, then it comes, empty."""
     ctx.redis.kill()
-    for role in ("api", "worker"):
-        process = ctx.stack.api if role == "api" else ctx.stack.worker
-        process.process.send_signal(signal.SIGTERM)  # restarted by the supervisor
+    for server in (ctx.stack.api, ctx.stack.worker):
+        server.process.send_signal(signal.SIGTERM)  # restarted by the supervisor
     time.sleep(15)
     ctx.redis.start()
 
@@ -636,9 +630,9 @@ SCENARIOS = [
     Scenario("no fault", nothing),
     Scenario("Redis killed 10 s, back empty", redis_killed),
     Scenario("Redis hung 15 s (SIGSTOP)", redis_hung),
-    Scenario("PostgreSQL restarted (5 s down)", postgres_restarted),
+    Scenario("PostgreSQL restarted (5 s down)", partial(postgres_down, seconds=5)),
     Scenario("PostgreSQL connections killed x3", postgres_connections_killed),
-    Scenario("PostgreSQL down 60 s", postgres_down_long, seconds=75),
+    Scenario("PostgreSQL down 60 s", partial(postgres_down, seconds=60), seconds=75),
     Scenario("Redis refusing as API and worker start", redis_refusing_at_start),
     Scenario("two workers, Redis killed 10 s", two_workers_redis_killed, seconds=35),
     Scenario("worker SIGKILL x4 mid-load", worker_killed, person_allowed=True),

@@ -12,7 +12,7 @@ import json
 import subprocess
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -67,39 +67,41 @@ def test_sign_ups_and_creates_back_to_back_and_at_once_all_succeed(port):
     statuses: dict[str, list[int]] = {"sign-up": [], "create": []}
     bodies: list[bytes] = []
 
-    def sign_ups() -> None:
+    def sign_up(n: int) -> dict:
+        return {
+            "name": f"Shop {n}",
+            "email": f"shop{n}@example.org",
+            "password": "a-long-shop-password-2026",
+            "address": "1 Main Street",
+            "zip_code": "10115",
+        }
+
+    def order(n: int) -> dict:
+        return {
+            "content": f"Order {n}",
+            "weight_kg": "0.8",
+            "destination_zip_code": "20095",
+            "recipient_email": f"buyer{n}@example.org",
+        }
+
+    def back_to_back(
+        kind: str, path: str, body: Callable[[int], dict], **headers: str
+    ) -> None:
         for n in range(20):
-            answer = post(
-                port,
-                "/api/v1/sellers/",
-                {
-                    "name": f"Shop {n}",
-                    "email": f"shop{n}@example.org",
-                    "password": "a-long-shop-password-2026",
-                    "address": "1 Main Street",
-                    "zip_code": "10115",
-                },
-            )
-            statuses["sign-up"].append(answer.status)
+            answer = post(port, path, body(n), **headers)
+            statuses[kind].append(answer.status)
             bodies.append(answer.body)
 
-    def creates() -> None:
-        for n in range(20):
-            answer = post(
-                port,
-                "/api/v1/shipments/",
-                {
-                    "content": f"Order {n}",
-                    "weight_kg": "0.8",
-                    "destination_zip_code": "20095",
-                    "recipient_email": f"buyer{n}@example.org",
-                },
-                Authorization=bearer,
-            )
-            statuses["create"].append(answer.status)
-            bodies.append(answer.body)
-
-    threads = [threading.Thread(target=f) for f in (sign_ups, creates)]
+    threads = [
+        threading.Thread(
+            target=back_to_back, args=("sign-up", "/api/v1/sellers/", sign_up)
+        ),
+        threading.Thread(
+            target=back_to_back,
+            args=("create", "/api/v1/shipments/", order),
+            kwargs={"Authorization": bearer},
+        ),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
