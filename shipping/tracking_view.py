@@ -58,22 +58,23 @@ class Milestone:
 
 
 def milestones(shipment: TrackingRow) -> list[Milestone]:
-    """The four steps of a journey, each done, current or still to come."""
+    """The four steps of a journey, each done, current or still to come; after
+    a cancellation, done or skipped."""
     reached = {event.status: event.created_at for event in shipment.events}
-    cancelled = shipment.status == Status.CANCELLED
-    current = -1 if cancelled else JOURNEY.index(Status(shipment.status))
-    steps = []
-    for index, status in enumerate(JOURNEY):
-        if cancelled:
-            state = "done" if status in reached else "skipped"
-        elif index < current:
-            state = "done"
-        elif index == current:
-            state = "done" if status == Status.DELIVERED else "current"
-        else:
-            state = "todo"
-        steps.append(Milestone(str(status.label), state, reached.get(status)))
-    return steps
+    status = Status(shipment.status)
+
+    def state(index: int, step: Status) -> str:
+        if status == Status.CANCELLED:
+            return "done" if step in reached else "skipped"
+        current = JOURNEY.index(status)
+        if index < current or step == status == Status.DELIVERED:
+            return "done"
+        return "current" if index == current else "todo"
+
+    return [
+        Milestone(str(step.label), state(index, step), reached.get(step))
+        for index, step in enumerate(JOURNEY)
+    ]
 
 
 def tracking_context(shipment: TrackingRow) -> dict[str, object]:
