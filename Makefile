@@ -102,12 +102,17 @@ docs: install
 audit:
 	$(PYTHON) scripts/audit_dependencies.py constraints.txt
 
+# The suite in TEST_WORKERS processes (pytest-xdist; 0 runs it in this one),
+# each with its own test database and Redis database (tests/redis_db.py).
+TEST_WORKERS ?= 2
 test: lint typecheck audit docs $(CHECKOV_VENV)/.installed
 	DJANGO_ENV=test DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
 		$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_ENV=test DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
+		$(PY) manage.py check_migrations
 	services="$$($(PY) scripts/test_services.py)" && eval "$$services" && \
 		DJANGO_ENV=test CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench-probe: install
 	PYTHONPATH=. $(PY) bench/probe.py

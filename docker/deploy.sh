@@ -127,7 +127,10 @@ image="$repository:$IMAGE_TAG"
 step="build and push $image"
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
   "${aws[@]}" ecr get-login-password | docker login --username AWS --password-stdin "${repository%%/*}"
-  docker build --file "$project/docker/Dockerfile" --tag "$image" "$project"
+  docker build --file "$project/docker/Dockerfile" --tag "$image" \
+    --build-arg "FASTSHIP_VERSION=$IMAGE_TAG" \
+    --build-arg "FASTSHIP_COMMIT=$(git -C "$project" rev-parse HEAD 2>/dev/null || true)" \
+    "$project"
   docker push "$image"
 fi
 "${aws[@]}" ecr describe-images --repository-name "${repository#*/}" \

@@ -37,6 +37,7 @@ from stack_rules.common import (
     gunicorn_settings,
     load_template,
 )
+from stack_rules.dashboard import dashboard_problems, series_metric_names
 from stack_rules.data import data_problems
 from stack_rules.network import TASK_ENDPOINTS, network_problems
 from stack_rules.tasks import (
@@ -53,6 +54,7 @@ __all__ = [
     "all_problems",
     "app_problems",
     "application_metric_names",
+    "dashboard_problems",
     "data_problems",
     "deployment_problems",
     "gunicorn_settings",
@@ -87,6 +89,9 @@ def all_problems() -> list[str]:
         gunicorn, int(idle.get("idle_timeout.timeout_seconds", 60))
     )
     problems += app_problems(app, application_metric_names())
+    problems += dashboard_problems(
+        app, application_metric_names() | series_metric_names()
+    )
     problems += network_problems(load_template(CLOUDFORMATION / "network.yaml"))
     data = load_template(CLOUDFORMATION / "data.yaml")
     problems += data_problems(data, (HERE / "Dockerfile").read_text())

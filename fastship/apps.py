@@ -12,7 +12,9 @@ class FastShipConfig(AppConfig):
     verbose_name = "FastShip"
 
     def ready(self) -> None:
-        from fastship import checks, timestamps  # noqa: F401 - checks register
+        from fastship import checks, error_reporting, timestamps  # noqa: F401
+
+        error_reporting.init()  # nothing unless SENTRY_DSN is set
 
         pool_reconnect_without_backoff()
         pool_check_without_round_trip()

@@ -17,9 +17,11 @@ django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
 
+from fastship import metric_series  # noqa: E402
 from fastship.asgi_handler import OneHopASGIHandler  # noqa: E402
 from fastship.lifespan import LifespanMiddleware  # noqa: E402
 from fastship.requestlog.shipper import flush_shipper  # noqa: E402
+from fastship.version import log_start  # noqa: E402
 from healthcheck.asgi import ProbeASGIMiddleware  # noqa: E402
 
 # Each request's synchronous part (middleware, view, ORM) in one thread hop.
@@ -29,8 +31,11 @@ django_application = OneHopASGIHandler(
     queue_max=settings.REQUEST_QUEUE_MAX or None,
 )
 application = ProbeASGIMiddleware(
-    LifespanMiddleware(django_application, on_shutdown=[flush_shipper])
+    LifespanMiddleware(
+        django_application, on_shutdown=[flush_shipper, metric_series.flush]
+    )
 )
+log_start("api")
 
 # Everything imported so far lives as long as the process: move it out of the
 # cyclic collector's sight, so collections on the request path do not rescan

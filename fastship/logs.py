@@ -154,6 +154,12 @@ def logging_config(*, json_lines: bool, level: str) -> dict[str, Any]:
                 "handlers": ["stdout_raw"],
                 "propagate": False,
             },
+            # Each process's start and release (fastship.version): always shown.
+            "fastship.release": {
+                "level": "INFO",
+                "handlers": ["stdout_raw"],
+                "propagate": False,
+            },
             # CloudWatch embedded-metric-format lines: the JSON alone, one per line.
             "fastship.metrics": {
                 "level": "INFO",

@@ -19,6 +19,7 @@ from fastship.api import settings as api_settings
 from fastship.config import Variable
 from fastship.config.features import (
     Email,
+    ErrorReporting,
     Health,
     Metrics,
     RequestLog,
@@ -84,7 +85,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
-    "django_rq",
+    "fastship.rq_app.BackgroundJobsConfig",  # django_rq, named for operators
     "fastship",
     "healthcheck",  # before the apps that register readiness checks into it
     "fastship.requestlog",
@@ -133,6 +134,10 @@ RQ_SHOW_ADMIN_LINK = FASTSHIP_REDIS is not None  # the dashboard needs a Redis
 NOTIFICATION_RELAY_EVERY = read(Email.NOTIFICATION_RELAY_EVERY)
 WEBHOOK_RELAY_EVERY = read(Webhooks.WEBHOOK_RELAY_EVERY)
 CLOUDWATCH_METRICS_NAMESPACE = read(Metrics.CLOUDWATCH_METRICS_NAMESPACE)
+METRICS_FLUSH_SECONDS = read(Metrics.METRICS_FLUSH_SECONDS)
+SENTRY_DSN = read(ErrorReporting.SENTRY_DSN)
+SENTRY_ENVIRONMENT = read(ErrorReporting.SENTRY_ENVIRONMENT)
+SENTRY_SHUTDOWN_SECONDS = read(ErrorReporting.SENTRY_SHUTDOWN_SECONDS)
 # Run by the worker (fastship/worker.py) every `every_seconds`, whatever became
 # of the last run, of the worker or of Redis's contents.
 DAY = 24 * 3600

@@ -30,6 +30,8 @@ from rq import SimpleWorker, worker_registration
 from rq.exceptions import StopRequested
 from rq.worker import BaseWorker
 
+from fastship import metric_series
+
 logger = logging.getLogger(__name__)
 
 PERIODIC_TICK_SECONDS = 5.0
@@ -117,6 +119,17 @@ class FastShipWorker(SimpleWorker):
         self.periodic_jobs = periodic_jobs_from_settings()
         self._next_tick = 0.0
 
+    def perform_job(self, job: Any, queue: Any) -> bool:
+        """Run the job, and count it with its time by queue (metric_series)."""
+        started = time.perf_counter()
+        succeeded = super().perform_job(job, queue)
+        metric_series.job_done(
+            queue.name,
+            failed=not succeeded,
+            milliseconds=(time.perf_counter() - started) * 1000,
+        )
+        return bool(succeeded)
+
     @property
     def dequeue_timeout(self) -> int:
         # Short blocking pops, so the tick runs every few seconds while idle.
@@ -202,12 +215,24 @@ def worker_run_forever(queue_names: list[str], *, max_backoff: float = 30.0) -> 
     RQ's work loop returns after a Redis timeout or an unexpected error, and
     raises when Redis drops at start-up. A SIGTERM or SIGINT ends the loop.
     """
-    import django_rq
-
     stop = {"requested": False}
 
     def request_stop(signum: int, frame: Any) -> None:
         stop["requested"] = True
+
+    try:
+        _work_until_stopped(queue_names, stop, request_stop, max_backoff)
+    finally:
+        metric_series.flush()  # what this process counted since the last write
+
+
+def _work_until_stopped(
+    queue_names: list[str],
+    stop: dict[str, bool],
+    request_stop: Any,
+    max_backoff: float,
+) -> None:
+    import django_rq
 
     backoff = 1.0
     while not stop["requested"]:

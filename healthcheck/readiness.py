@@ -142,6 +142,11 @@ class Report:
         body: dict[str, Any] = {"status": self.status}
         if not details:
             return body
+        from fastship.version import current
+
+        release = current()
+        body["version"] = release.version
+        body["releaseId"] = release.commit
         checks: dict[str, list[dict[str, Any]]] = {}
         for name, reading in self.readings.items():
             entry: dict[str, Any] = {

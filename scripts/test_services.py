@@ -45,14 +45,15 @@ def redis_answers(url: str) -> str | None:
 
 
 def drop_abandoned_test_databases(url: str) -> None:
-    """Drop ``test_<name>_<pid>`` databases whose run (that pid) is gone: a
-    run killed before its end leaves its test database behind."""
+    """Drop ``test_<name>_<pid>`` databases (``_gw<n>`` for each pytest-xdist
+    worker) whose run (that pid) is gone: a run killed before its end leaves
+    its test databases behind."""
     import re
 
     import psycopg
 
     name = url.rsplit("/", 1)[1].split("?")[0]
-    pattern = re.compile(rf"^test_{re.escape(name)}_(\d+)$")
+    pattern = re.compile(rf"^test_{re.escape(name)}_(\d+)(_gw\d+)?$")
     admin_url = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, connect_timeout=2, autocommit=True) as db:
         names = [row[0] for row in db.execute("SELECT datname FROM pg_database")]

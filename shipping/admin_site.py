@@ -39,9 +39,14 @@ class FastShipAdminSite(admin.AdminSite):
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:
+        from shipping.admin_charts import admin_charts
         from shipping.admin_home import attention_items
 
-        context = {"attention": attention_items(), **(extra_context or {})}
+        context = {
+            "attention": attention_items(),
+            "charts": admin_charts(),
+            **(extra_context or {}),
+        }
         return super().index(request, context)
 
     def get_app_list(

@@ -3,9 +3,11 @@ email-verification pages."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -14,13 +16,22 @@ from fastship.security import TRACKING_CSP, content_security_policy, with_csp
 from shipping import selectors
 from shipping.converters import TrackingCodeConverter
 from shipping.exceptions import DomainError, NotFound
-from shipping.services.accounts import password_reset_confirm, user_verify_email
+from shipping.services.accounts import (
+    password_reset_confirm,
+    user_verify_email,
+    verification_mail_resend,
+)
 from shipping.services.reviews import review_create
 from shipping.services.tokens import password_reset_user, review_shipment
+from shipping.throttles import (
+    VerificationResendClientThrottle,
+    VerificationResendFormAccountThrottle,
+)
 from shipping.tracking_codes import canonical_tracking_code
 from shipping.tracking_view import tracking_context
 
 MAX_TYPED_CODE = 64
+MAX_EMAIL = 254
 TRACKING_CODE = re.compile(TrackingCodeConverter.regex)
 
 
@@ -95,20 +106,61 @@ def verify_email_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user = user_verify_email(token=token)
     except DomainError as failure:
-        return message(
-            request,
-            "Link not valid",
-            f"{failure.message} Ask for a new link in the API docs: "
-            "POST /api/v1/auth/verify-email/resend/ with your email address "
-            "mails a fresh one if the address is not confirmed yet.",
-            status=400,
-            links=(("Ask for a new link in the API docs", RESEND_DOCS),),
+        return resend_form(
+            request, "Link not valid", f"{failure.message} Ask for a new one here.", 400
         )
     return message(
         request,
         "Email address confirmed",
         f"Thank you: {user.email} is confirmed. Log in with your email and "
         "password through the API (POST /api/v1/auth/token/).",
+        links=ACCOUNT_NEXT,
+    )
+
+
+def resend_form(
+    request: HttpRequest, title: str, text: str, status: int, error: str = ""
+) -> HttpResponse:
+    """The form that mails a new verification link (the API's resend, as a page)."""
+    context = {"title": title, "text": text, "error": error, "docs": RESEND_DOCS}
+    context["email"] = request.POST.get("email", "")[:MAX_EMAIL]
+    return render(request, "shipping/verify_resend.html", context, status=status)
+
+
+@content_security_policy
+@require_http_methods(["GET", "HEAD", "POST"])
+def verify_email_resend_page(request: HttpRequest) -> HttpResponse:
+    """Ask for a new verification link; the answer is the same for every address."""
+    title = "Ask for a new confirmation link"
+    text = "Type the address you signed up with; we mail it a new link."
+    if request.method != "POST":
+        return resend_form(request, title, text, 200)
+    email = request.POST.get("email", "").strip()
+    try:
+        if len(email) > MAX_EMAIL:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        error = "Enter the email address you signed up with, like you@example.com."
+        return resend_form(request, title, text, 400, error)
+    for guard in (
+        VerificationResendClientThrottle(),
+        VerificationResendFormAccountThrottle(),
+    ):
+        if not guard.allow_request(request, None):  # type: ignore[arg-type]
+            minutes = math.ceil(max(1.0, guard.wait() or 60) / 60)
+            error = (
+                f"Too many requests for new links. Try again in {minutes} minute(s)."
+            )
+            refused = resend_form(request, title, text, 429, error)
+            refused["Retry-After"] = str(minutes * 60)
+            return refused
+    verification_mail_resend(email=email)
+    return message(
+        request,
+        "Check your inbox",
+        f"If {email} belongs to an account still waiting for confirmation, "
+        "a new link is on its way.",
         links=ACCOUNT_NEXT,
     )
 

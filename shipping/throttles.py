@@ -162,5 +162,12 @@ class VerificationResendAccountThrottle(AccountThrottle):
     scope = "verification_resend_account"
 
 
+class VerificationResendFormAccountThrottle(VerificationResendAccountThrottle):
+    """The same per-account limit for the page's form (a Django request)."""
+
+    def account_of(self, request: Any) -> object:
+        return request.POST.get("email")
+
+
 class VerificationClientThrottle(ClientThrottle):
     scope = "verification"

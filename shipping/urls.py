@@ -100,6 +100,11 @@ page_urlpatterns = [
     ),
     path("review/<str:token>/", pages.review_page, name="review-page"),
     path(
+        "verify-email/resend/",
+        pages.verify_email_resend_page,
+        name="verify-email-resend-page",
+    ),
+    path(
         "reset-password/<str:token>/",
         pages.reset_password_page,
         name="reset-password-page",

@@ -40,6 +40,28 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signum, _interrupt)
 
 
+# The files that take longest go first (within pytest-django's order: plain
+# tests, then transactional ones), so under pytest-xdist (`make test` runs two
+# processes, a file each at a time) neither is left running one of them alone
+# at the end. The order inside each file is kept.
+SLOW_FILES = (
+    "test_query_plans.py",
+    "test_worker_faults.py",
+    "test_deploy_script.py",
+    "test_webhooks.py",
+    "test_worker_kills.py",
+    "test_container_smoke.py",
+    "test_schema.py",
+)
+
+
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    rank = {name: n for n, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     reason = _missing_service(item)
     if reason is None:

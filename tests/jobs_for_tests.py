@@ -20,3 +20,11 @@ def note_queue(name: str) -> None:
     from fastship.redis import get_redis
 
     get_redis().rpush("test:ran", name)
+
+
+def fail_on_purpose() -> None:
+    raise RuntimeError("a job that fails, for a test")
+
+
+def fail_with(text: str) -> None:
+    raise RuntimeError(f"could not use {text}")

@@ -11,6 +11,15 @@ from django.conf import global_settings
 
 os.environ.setdefault("DJANGO_ENV", "test")
 
+# Each run, and each pytest-xdist worker of it, its own Redis database
+# (tests/redis_db.py); the product's settings below read the claimed URL.
+if os.environ.get("REDIS_URL"):
+    from tests.redis_db import claim
+
+    os.environ["REDIS_URL"] = claim(
+        os.environ["REDIS_URL"], os.environ.get("PYTEST_XDIST_WORKER", "main")
+    )
+
 from fastship.settings import *  # noqa: F403
 
 # Hashing speed is irrelevant to what the tests prove; the product's hashers
@@ -27,3 +36,7 @@ TEST_RUN = os.environ.setdefault("FASTSHIP_TEST_RUN", str(os.getpid()))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     _database = DATABASES["default"]  # noqa: F405
     _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{TEST_RUN}"}
+
+# A server a test starts may serve the views that fail on purpose as well.
+if os.environ.get("FASTSHIP_TEST_URLS") == "1":
+    ROOT_URLCONF = "tests.urls"

@@ -83,11 +83,35 @@ class Metrics(Group):
     title = "metrics"
     CLOUDWATCH_METRICS_NAMESPACE = Text(
         "",
-        "CloudWatch namespace for the application's own metrics (oldest waiting "
-        "mail, request-log records dropped or sent to the fallback), written to "
-        "stdout as embedded-metric-format JSON lines that CloudWatch Logs turns "
-        "into metrics; the application stack sets FastShip/<environment>. Empty: "
-        "none.",
+        "CloudWatch namespace for the application's own metrics (requests by "
+        "route and status, jobs by queue, webhook attempts, oldest waiting mail, "
+        "request-log records dropped or sent to the fallback), written to stdout "
+        "as embedded-metric-format JSON lines that CloudWatch Logs turns into "
+        "metrics; the application stack sets FastShip/<environment>. Empty: none.",
+    )
+    METRICS_FLUSH_SECONDS = Float(
+        60.0,
+        "Seconds between two writes of the request, job and webhook metrics "
+        "(each process adds them up in memory meanwhile).",
+        minimum=1.0,
+    )
+
+
+class ErrorReporting(Group):
+    title = "error reporting (Sentry)"
+    SENTRY_DSN = Text(
+        "",
+        "Sentry project DSN: exceptions of views and jobs are reported there, "
+        "secrets masked as in the logs, nothing personal. Empty: nothing is sent.",
+        secret=True,
+    )
+    SENTRY_ENVIRONMENT = Text(
+        "", "The environment Sentry files events under. Empty: DJANGO_ENV."
+    )
+    SENTRY_SHUTDOWN_SECONDS = Float(
+        2.0,
+        "At exit, how long the process may wait for Sentry to take what is queued.",
+        minimum=0.0,
     )
 
 

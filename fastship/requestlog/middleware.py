@@ -15,6 +15,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+from fastship import metric_series
 from fastship.logs import request_id_var
 from fastship.requestlog.records import build_record, request_id_from
 from fastship.requestlog.shipper import get_shipper
@@ -77,9 +78,16 @@ class RequestLogMiddleware:
         started: float,
     ) -> HttpResponseBase:
         response[REQUEST_ID_HEADER] = request_id
+        duration_ms = (time.perf_counter() - started) * 1000
+        match = request.resolver_match
+        metric_series.request_done(
+            match.route if match is not None else "unmatched",
+            request.method or "",
+            response.status_code,
+            duration_ms,
+        )
         if not self.enabled:
             return response
-        duration_ms = (time.perf_counter() - started) * 1000
         if self._sampled_out(response.status_code, duration_ms):
             return response
         record = build_record(

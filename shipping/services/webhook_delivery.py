@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from fastship import outbound
+from fastship import metric_series, outbound
 from fastship.jobs import (
     SCHEDULER_RESOLUTION,
     background_enqueuer,
@@ -125,6 +125,9 @@ def delivery_attempt(*, delivery_id: str) -> bool:
         allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     )
     _settle(delivery, outcome, final=False)
+    metric_series.webhook_attempted(
+        endpoint_failing=endpoint.failing_since is not None, failed=not outcome.ok
+    )
     return outcome.ok
 
 

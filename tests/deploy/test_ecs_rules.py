@@ -464,3 +464,28 @@ def test_checkov_passes_on_docker_folder():
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Failed checks: 0" in result.stdout
+
+
+def test_the_dashboard_draws_every_metric_the_application_writes():
+    from stack_rules.dashboard import dashboard_problems, series_metric_names
+
+    written = rules.application_metric_names() | series_metric_names()
+    assert {"Requests", "JobRuns", "WebhookAttempts"} <= written
+    assert dashboard_problems(app(), written) == []
+    # Each breakage is named.
+    template = app()
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body[0] = body[0].replace('\\"JobLatency\\"', '\\"Other\\"')
+    assert dashboard_problems(template, written) == [
+        "Dashboard: does not draw JobLatency"
+    ]
+    body[0] = body[0].replace("AWS/RDS", "AWS/Other")
+    assert "Dashboard: does not draw the AWS/RDS metrics" in dashboard_problems(
+        template, written
+    )
+    body[0] = body[0][:-5]
+    assert "not JSON" in dashboard_problems(template, written)[0]
+    del template["Resources"]["Dashboard"]
+    assert dashboard_problems(template, written) == [
+        "Dashboard: the application stack needs its CloudWatch dashboard"
+    ]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.servers import PROJECT_DIR
 
 INNER = """
@@ -34,8 +36,10 @@ def alive(pid: int) -> bool:
         return stat.read().split(")")[-1].split()[0] != "Z"
 
 
-def test_sigterm_to_pytest_stops_the_servers_its_tests_started(tmp_path):
-    inner = PROJECT_DIR / "tests" / "fastship" / "_inner_interrupted.py"
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "two-workers"])
+def test_sigterm_to_pytest_stops_the_servers_its_tests_started(tmp_path, workers):
+    # Named for this run: two runs on one machine write two files.
+    inner = PROJECT_DIR / "tests" / "fastship" / f"_inner_interrupted_{os.getpid()}.py"
     pid_file = tmp_path / "server.pid"
     inner.write_text(INNER)
     try:
@@ -47,6 +51,7 @@ def test_sigterm_to_pytest_stops_the_servers_its_tests_started(tmp_path):
                 "-q",
                 "-p",
                 "no:cacheprovider",
+                *workers,
                 str(inner),
             ],
             cwd=PROJECT_DIR,

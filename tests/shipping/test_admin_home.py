@@ -94,6 +94,20 @@ def test_the_apps_are_in_the_order_operators_use_them(admin_client):
     html = admin_client.get("/admin/").content.decode()
     assert html.index("/admin/shipping/") < html.index("/admin/requestlog/")
     assert html.index("/admin/requestlog/") < html.index("/admin/auth/")
+    # RQ's dashboard is named for operators, not by its package.
+    assert "Background jobs" in html
+    assert "Queues, workers and jobs" in html
+    assert "Django_Rq" not in html
+    assert "Django-RQ" not in html
+
+
+def test_the_project_app_keeps_its_own_config():
+    """Renaming django-rq's app must not cost the project its start-up tuning."""
+    from django.apps import apps
+
+    from fastship.apps import FastShipConfig
+
+    assert isinstance(apps.get_app_config("fastship"), FastShipConfig)
 
 
 def test_times_read_the_same_in_the_admin_as_on_the_pages(admin_client):
@@ -124,3 +138,90 @@ def test_shipment_statuses_read_by_colour_in_the_list(admin_client):
     shipment_make(seller=seller_make())
     html = admin_client.get("/admin/shipping/shipment/").content.decode()
     assert '<strong class="status-placed" style="color:#5b6475">Placed</strong>' in html
+
+
+def test_the_charts_count_the_last_14_days_per_day(admin_client):
+    import uuid
+
+    from django.core.cache import cache
+
+    from fastship.requestlog.models import RequestLog
+    from shipping.admin_charts import admin_charts
+    from shipping.models import Shipment, ShipmentEvent, WebhookDelivery
+    from tests.factories import shipment_make
+
+    now = timezone.now()
+    seller = seller_make()
+    partner_make(zip_codes=("20095",))
+    made = [shipment_make(seller=seller) for _ in range(4)]
+    # Two today, one three days ago, one 20 days ago (outside the charts).
+    for shipment, days in zip(made[2:], (3, 20), strict=True):
+        Shipment.objects.filter(pk=shipment.pk).update(
+            created_at=now - timedelta(days=days)
+        )
+    for shipment, days in ((made[0], 0), (made[2], 1), (made[3], 15)):
+        ShipmentEvent.objects.create(
+            shipment=shipment,
+            status=Shipment.Status.DELIVERED,
+            created_at=now - timedelta(days=days),
+        )
+    Notification.objects.filter(recipient="recipient@example.org").update(
+        state=Notification.State.SENT
+    )
+    Notification.objects.create(
+        kind=Notification.Kind.CANCELLED,
+        recipient="late@example.org",
+        context={"tracking_code": "T"},
+        created_at=now - timedelta(days=2),
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        seller=seller, url="https://shop.example/hooks", secret="s", events=[]
+    )
+    for state, days in (("delivered", 0), ("delivered", 1), ("failed", 1)):
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_type="shipment.created",
+            body="{}",
+            state=state,
+            created_at=now - timedelta(days=days),
+        )
+    from fastship.requestlog.partitions import partitions_ensure
+
+    ago = [(500, 0), (503, 5), (404, 0), (502, 30)]
+    partitions_ensure(days=[(now - timedelta(days=days)).date() for _, days in ago])
+    for status, days in ago:
+        RequestLog.objects.create(
+            record_id=uuid.uuid4(),
+            request_id=uuid.uuid4().hex,
+            started_at=now - timedelta(days=days),
+            method="GET",
+            path="/api/v1/",
+            status_code=status,
+            duration_ms=1.0,
+        )
+    cache.clear()
+    shipments, mails, hooks, errors = admin_charts()
+    assert [len(values) for values in shipments.counts] == [14, 14]
+    assert shipments.counts[0][-1] == 2
+    assert shipments.counts[0][-4] == 1
+    assert sum(shipments.counts[0]) == 3  # the 20-day-old one is not drawn
+    assert shipments.counts[1][-1] == 1
+    assert sum(shipments.counts[1]) == 2
+    sent = Notification.objects.filter(state="sent", created_at__date=now.date())
+    assert mails.counts[0][-1] == sent.count() > 0
+    assert mails.counts[1][-3] == 1
+    assert [hooks.counts[0][-1], hooks.counts[0][-2], hooks.counts[1][-2]] == [1, 1, 1]
+    assert errors.counts == [[0] * 8 + [1] + [0] * 4 + [1]]
+    # The page draws each day's bars with its figure, and says it in words.
+    html = admin_client.get("/admin/").content.decode()
+    assert "Shipments, last 14 days: Created 3, Delivered 2." in html
+    assert "API server errors (5xx), last 14 days: Errors 2." in html
+    assert html.count('<rect class="created" x=') == 14  # and one in the legend
+    assert f"{now:%a %d %b}: 2 created" in html
+    # Kept for a minute: a second load counts nothing again.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        admin_charts()
+    assert not captured.captured_queries

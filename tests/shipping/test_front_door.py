@@ -176,12 +176,64 @@ def test_the_verification_link_opened_in_a_browser_is_a_page(client):
     bad = client.get(url, {"token": "forged"}, HTTP_ACCEPT=browser)
     assert bad.status_code == 400
     assert "Link not valid" in bad.content.decode()
-    # It says how to get a new link, and links the operation in the API docs.
+    # It offers a new link by form, and links the operation in the API docs.
+    assert 'action="/verify-email/resend/"' in bad.content.decode()
     assert "/docs#/auth/api_v1_auth_verify_email_resend_create" in bad.content.decode()
     # API clients keep their JSON.
     answer = client.get(url, {"token": token}, HTTP_ACCEPT="application/json")
     assert answer.json() == {"email": seller.user.email}
     assert client.get(url, {"token": "forged"}).json()["type"] == "validation_error"
+
+
+def test_the_resend_form_mails_a_new_link_within_the_apis_limits(client, monkeypatch):
+    from shipping.models import Notification
+    from shipping.throttles import VerificationResendAccountThrottle
+
+    waiting = seller_make(email="waiting@example.com", verified=False)
+    seller_make(email="confirmed@example.com")
+    queued = Notification.objects.filter
+    before = queued(recipient=waiting.user.email).count()
+    confirmed = queued(recipient="confirmed@example.com").count()
+    form = client.get("/verify-email/resend/")
+    assert form.status_code == 200
+    assert 'name="email"' in form.content.decode()
+    for email in ("Waiting@Example.com", "confirmed@example.com", "no@example.com"):
+        sent = client.post("/verify-email/resend/", {"email": email})
+        assert sent.status_code == 200  # the same answer for every address
+        assert "Check your inbox" in sent.content.decode()
+    # Only the account still waiting for confirmation is mailed.
+    assert queued(recipient=waiting.user.email).count() == before + 1
+    assert queued(recipient="confirmed@example.com").count() == confirmed
+    assert not queued(recipient="no@example.com").exists()
+    # A bad address: the error is tied to the field, nothing is queued.
+    total = Notification.objects.count()
+    nul = client.post("/verify-email/resend/", {"email": "a\x00@example.com"})
+    assert nul.status_code == 400  # refused before any view, as everywhere
+    for bad in ("x", "a" * 250 + "@example.com", "", "a@example.com\nBcc: b@c.d"):
+        refused = client.post("/verify-email/resend/", {"email": bad})
+        assert refused.status_code == 400, bad
+        html = refused.content.decode()
+        assert 'aria-describedby="email-error"' in html
+        assert 'id="email-error"' in html
+    assert Notification.objects.count() == total
+    # One limit per account for the API and the form together.
+    monkeypatch.setattr(
+        VerificationResendAccountThrottle, "rate", "2/hour", raising=False
+    )
+    api = client.post(
+        "/api/v1/auth/verify-email/resend/",
+        {"email": "limit@example.com"},
+        content_type="application/json",
+    )
+    assert api.status_code == 202
+    assert (
+        client.post("/verify-email/resend/", {"email": "limit@example.com"}).status_code
+        == 200
+    )
+    third = client.post("/verify-email/resend/", {"email": "LIMIT@example.com"})
+    assert third.status_code == 429
+    assert int(third["Retry-After"]) > 0
+    assert "Too many requests" in third.content.decode()
 
 
 def test_error_pages_are_branded_and_the_api_keeps_its_format(client):

@@ -65,12 +65,20 @@ def arrived(driver, url: str) -> None:
 
 def submitted(driver) -> None:
     """Click the page's submit button and wait until the answer has loaded."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
 
     button = driver.find_element(By.CSS_SELECTOR, "[type=submit]")
     button.click()
-    until(driver, expected_conditions.staleness_of(button))
+
+    def left_the_page(_driver) -> bool:
+        try:
+            button.is_enabled()
+        except WebDriverException:  # stale; or Chrome's "does not belong to
+            return True  # the document", said while the old page goes
+        return False
+
+    until(driver, left_the_page)
     until(driver, loaded)
 
 
@@ -93,6 +101,73 @@ def overflow(driver) -> int:
             "return Math.max(...boxes.map(b => b.scrollWidth - b.clientWidth));"
         )
     )
+
+
+def accessibility_violations(driver) -> list[str]:
+    """What axe-core (the engine of browsers' accessibility audits) finds on the
+    page against WCAG 2 A and AA: contrast, labels, names, ARIA; one line each."""
+    from axe_selenium_python import axe
+
+    script = Path(axe.__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+    driver.execute_script(script.read_text(encoding="utf-8"))
+    results = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})"
+        ".then(done, error => done({error: String(error)}));"
+    )
+    assert "error" not in results, results
+    assert len(results["passes"]) > 5  # it ran its rules on this page
+    return [
+        f"{violation['id']}: {node['target']} {node['failureSummary']}"
+        for violation in results["violations"]
+        for node in violation["nodes"]
+    ]
+
+
+def test_every_page_passes_an_accessibility_audit_on_a_phone_and_a_desktop(
+    live_server, browser, in_transit, delivered
+):
+    """Every page a recipient, seller or partner opens, with its errors shown."""
+    from selenium.webdriver.common.by import By
+
+    seller = seller_make()
+    pages = {
+        "front page": "/",
+        "tracking form": "/track/",
+        "unknown code": "/track/?code=FS-NOPE",
+        "in transit": f"/track/{in_transit.tracking_code}/",
+        "delivered": f"/track/{delivered.tracking_code}/",
+        "review form": f"/review/{review_token(shipment=delivered)}/",
+        "expired review": "/review/expired/",
+        "reset form": f"/reset-password/{password_reset_token(user=seller.user)}/",
+        "link not valid": "/api/v1/auth/verify-email/?token=expired",
+        "page not found": "/no-such-page/",
+    }
+    found = {}
+    for size in (PHONE, DESKTOP):
+        sized(browser, size)
+        for name, path in pages.items():
+            browser.get(live_server.url + path)
+            until(browser, loaded)
+            found[f"{name} at {size[0]} px"] = accessibility_violations(browser)
+        # A form's error, as a person meets it.
+        browser.get(live_server.url + "/verify-email/resend/")
+        field = browser.find_element(By.ID, "email")
+        browser.execute_script("arguments[0].type = 'text'", field)
+        field.send_keys("not an address")
+        submitted(browser)
+        found[f"resend error at {size[0]} px"] = accessibility_violations(browser)
+    assert {page: v for page, v in found.items() if v} == {}
+    # The audit can fail: grey text on white and an unlabelled field are found.
+    browser.execute_script(
+        "const main = document.querySelector('main');"
+        "main.insertAdjacentHTML('beforeend',"
+        " '<p id=faint>faint</p><input id=nameless>');"
+        "document.getElementById('faint').style.color = '#bbb';"
+    )
+    planted = " ".join(accessibility_violations(browser))
+    assert "color-contrast" in planted
+    assert "label" in planted
 
 
 def test_a_recipient_tracks_a_parcel_on_a_phone(
@@ -177,6 +252,7 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
     from fastship.requestlog.models import RequestLog
 
     Shipment.objects.filter(pk=in_transit.pk).update(status="delivered")
+    in_transit.events.create(status="delivered")
     RequestLog.objects.bulk_create(
         RequestLog(
             record_id=uuid.uuid4(),
@@ -204,6 +280,19 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
     assert len(browser.find_elements(By.CSS_SELECTOR, ".attention li")) == 7
     assert overflow(browser) <= 0
     browser.save_screenshot(str(screenshots / "admin-home.png"))
+    # Then the last 14 days, drawn on the server: a figure per chart, each a
+    # sentence for a screen reader; today's delivered shipment is in the first.
+    charts = browser.find_elements(By.CSS_SELECTOR, "figure.chart")
+    assert [c.find_element(By.TAG_NAME, "figcaption").text for c in charts] == [
+        "Shipments",
+        "Mails",
+        "Webhook deliveries",
+        "API server errors (5xx)",
+    ]
+    label = charts[0].find_element(By.TAG_NAME, "svg").get_attribute("aria-label")
+    assert label == "Shipments, last 14 days: Created 1, Delivered 1."
+    browser.execute_script("arguments[0].scrollIntoView()", charts[0])
+    browser.save_screenshot(str(screenshots / "admin-home-charts.png"))
     for path in ("/admin/shipping/shipment/", "/admin/requestlog/requestlog/"):
         browser.get(live_server.url + path)
         rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
@@ -219,6 +308,40 @@ def test_an_operator_sees_lists_that_fit_and_finished_shipments_frozen(
     assert "In transit" in timeline.text
     browser.execute_script("arguments[0].scrollIntoView()", timeline)
     browser.save_screenshot(str(screenshots / "admin-finished-shipment.png"))
+
+
+def test_a_seller_asks_for_a_new_link_from_the_link_that_failed(
+    live_server, browser, screenshots
+):
+    from selenium.webdriver.common.by import By
+
+    from shipping.models import Notification
+
+    seller = seller_make(verified=False)
+    sized(browser, PHONE)
+    browser.get(f"{live_server.url}/api/v1/auth/verify-email/?token=expired")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Link not valid"
+    assert overflow(browser) <= 0
+    field = browser.find_element(By.ID, "email")
+    field.send_keys("not an address")
+    browser.execute_script(
+        "arguments[0].type = 'text'", field
+    )  # past the browser's check
+    submitted(browser)
+    field = browser.find_element(By.ID, "email")
+    assert field.get_attribute("aria-invalid") == "true"
+    error = browser.find_element(By.ID, field.get_attribute("aria-describedby"))
+    assert "Enter the email address you signed up with" in error.text
+    browser.save_screenshot(str(screenshots / "resend-error.png"))
+    before = Notification.objects.filter(recipient=seller.user.email).count()
+    field.clear()
+    field.send_keys(seller.user.email)
+    submitted(browser)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Check your inbox"
+    browser.save_screenshot(str(screenshots / "resend-sent.png"))
+    assert (
+        Notification.objects.filter(recipient=seller.user.email).count() == before + 1
+    )
 
 
 def test_a_recipient_reviews_the_delivery_in_the_form_from_the_mail(

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fastship.jobs import jobs_run_inline
 from fastship.redis import QUEUE_NAMES
+from fastship.version import log_start
 from fastship.worker import worker_run_forever
 
 
@@ -31,4 +32,5 @@ class Command(BaseCommand):
         unknown = sorted(set(options["queues"]) - set(QUEUE_NAMES))
         if unknown:
             raise CommandError(f"unknown queue(s): {', '.join(unknown)}")
+        log_start("worker")
         worker_run_forever(options["queues"])

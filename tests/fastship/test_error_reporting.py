@@ -1,0 +1,187 @@
+"""Exceptions of views and jobs reach Sentry, secrets masked; nothing without a DSN.
+
+A local receiver speaks Sentry's envelope protocol (``POST
+/api/<project>/envelope/``, gzip or plain); a real server and a real worker
+are started with ``SENTRY_DSN`` pointing at it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from fastship.error_reporting import scrubbed
+from tests.servers import (
+    PROJECT_DIR,
+    ServerProcess,
+    free_port,
+    gunicorn_argv,
+    http_request,
+    private_redis,
+    running_server,
+    server_env,
+)
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXNlY3JldA"
+API_KEY = "fsk_AbCd1234.s3cr3tPartOfTheKey"
+RESET_LINK = "http://127.0.0.1/reset-password/tok-3f9a8b7c6d/"
+
+
+class SentryReceiver:
+    def __init__(self) -> None:
+        self.envelopes: list[bytes] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                receiver.envelopes.append(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.dsn = f"http://publickey@127.0.0.1:{self.server.server_port}/1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[dict]:
+        """The error events received (an envelope is JSON lines: header, items)."""
+        found = []
+        for envelope in self.envelopes:
+            lines = envelope.split(b"\n")
+            for header, payload in zip(lines[1::2], lines[2::2], strict=False):
+                if json.loads(header).get("type") == "event":
+                    found.append(json.loads(payload))
+        return found
+
+    def wait_for(self, count: int, seconds: float = 30) -> list[dict]:
+        deadline = time.monotonic() + seconds
+        while len(self.events()) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.events()
+
+
+@pytest.fixture
+def sentry() -> Iterator[SentryReceiver]:
+    receiver = SentryReceiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+def raw(receiver: SentryReceiver) -> bytes:
+    return b"".join(receiver.envelopes)
+
+
+def test_a_view_exception_is_reported_with_its_secrets_masked(sentry):
+    port = free_port()
+    env = server_env(
+        SENTRY_DSN=sentry.dsn,
+        FASTSHIP_TEST_URLS="1",
+        FASTSHIP_VERSION="v-sentry-1",
+    )
+    with running_server(
+        gunicorn_argv("fastship.asgi:application", port), port=port, env=env
+    ):
+        answer = http_request(
+            port,
+            f"/test/boom?token={JWT}&next={RESET_LINK}",
+            headers={
+                "Host": "localhost",
+                "Authorization": f"Bearer {JWT}",
+                "X-Api-Key": API_KEY,
+            },
+        )
+        assert answer.status == 500
+        (event,) = sentry.wait_for(1)
+    (error,) = event["exception"]["values"]
+    assert error["type"] == "RuntimeError"
+    assert error["value"] == "deliberate failure for a test"
+    assert event["release"] == "v-sentry-1"
+    # The id in the answer's X-Request-Id and in every log line of the request.
+    assert event["tags"]["request_id"] == answer.headers["x-request-id"]
+    sent = raw(sentry)
+    for secret in (JWT, API_KEY, "tok-3f9a8b7c6d", "s3cr3tPartOfTheKey"):
+        assert secret.encode() not in sent
+    assert "user" not in event or not event["user"].get("ip_address")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_job_in_the_worker_is_reported_masked(sentry, settings):
+    from fastship.env import RedisConfig
+    from fastship.jobs import get_queue
+    from fastship.redis import reset_shared_client
+    from tests import jobs_for_tests
+
+    database = settings.DATABASES["default"]
+    with private_redis() as redis:
+        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
+        reset_shared_client()
+        try:
+            get_queue("default").enqueue(jobs_for_tests.fail_with, RESET_LINK)
+        finally:
+            reset_shared_client()
+        env = server_env(
+            PYTHON=sys.executable,
+            DATABASE_URL=(
+                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+                f"/{database['NAME']}"
+            ),
+            POSTGRES_HOST=None,
+            REDIS_URL=redis.url(),
+            REDIS_HOST=None,
+            SENTRY_DSN=sentry.dsn,
+        )
+        worker = ServerProcess(
+            ["sh", str(PROJECT_DIR / "docker/entrypoint.sh"), "worker"], env
+        )
+        try:
+            events = sentry.wait_for(1)
+        finally:
+            worker.stop()
+    assert events, worker.output[-3000:]
+    (error,) = events[0]["exception"]["values"]
+    assert error["type"] == "RuntimeError"
+    assert "/reset-password/***/" in error["value"]
+    assert b"tok-3f9a8b7c6d" not in raw(sentry)
+
+
+def test_nothing_is_sent_without_a_dsn(sentry, settings):
+    from fastship import error_reporting
+
+    settings.SENTRY_DSN = ""
+    assert error_reporting.init() is False
+
+
+def test_the_scrubber_masks_strings_and_credential_headers():
+    event = {
+        "message": f"failed for {RESET_LINK}",
+        "request": {
+            "headers": {"Authorization": "Basic abc", "Accept": "*/*"},
+            "query_string": f"token={JWT}",
+        },
+        "breadcrumbs": [["Cookie", "sessionid=1"], ["X-Request-Id", "r-1"]],
+        "extra": {"count": 3},
+    }
+    assert scrubbed(event) == {
+        "message": "failed for http://127.0.0.1/reset-password/***/",
+        "request": {
+            "headers": {"Authorization": "***", "Accept": "*/*"},
+            "query_string": "token=***",
+        },
+        "breadcrumbs": [["Cookie", "***"], ["X-Request-Id", "r-1"]],
+        "extra": {"count": 3},
+    }
