@@ -15,6 +15,9 @@ class FastShipConfig(AppConfig):
         from fastship import checks, error_reporting, timestamps  # noqa: F401
 
         error_reporting.init()  # nothing unless SENTRY_DSN is set
+        from fastship import tracing
+
+        tracing.configure()  # nothing unless the OTEL_* variables ask for it
 
         pool_reconnect_without_backoff()
         pool_check_without_round_trip()

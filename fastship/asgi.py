@@ -6,6 +6,7 @@ lifespan layer flushes the request-log buffer when the server shuts down.
 Django itself runs in ``OneHopASGIHandler``: one thread hop per request.
 """
 
+import functools
 import gc
 import os
 
@@ -17,7 +18,7 @@ django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
 
-from fastship import metric_series  # noqa: E402
+from fastship import metric_series, tracing  # noqa: E402
 from fastship.asgi_handler import OneHopASGIHandler  # noqa: E402
 from fastship.lifespan import LifespanMiddleware  # noqa: E402
 from fastship.requestlog.shipper import flush_shipper  # noqa: E402
@@ -32,10 +33,12 @@ django_application = OneHopASGIHandler(
 )
 application = ProbeASGIMiddleware(
     LifespanMiddleware(
-        django_application, on_shutdown=[flush_shipper, metric_series.flush]
+        django_application,
+        on_shutdown=[flush_shipper, metric_series.flush, tracing.shutdown],
+        # Said by a serving process only (the system check imports this module).
+        on_startup=[functools.partial(log_start, "api")],
     )
 )
-log_start("api")
 
 # Everything imported so far lives as long as the process: move it out of the
 # cyclic collector's sight, so collections on the request path do not rescan

@@ -15,6 +15,7 @@ from django.db import close_old_connections, transaction
 from rq import Queue
 from rq.job import Job, JobStatus
 
+from fastship import tracing
 from fastship.handoff import BackgroundHandoff, HandoffConfig
 from fastship.logs import request_id_var
 from fastship.redis import QUEUE_NAMES, fail_fast_client, get_redis
@@ -57,11 +58,23 @@ def enqueue(
         except Exception:
             logger.exception("inline job %s failed", getattr(func, "__name__", func))
         return None
-    options = dict(job_options or {})
+    options = with_origin(dict(job_options or {}))
+    return get_queue(queue_name).enqueue(func, args=args, kwargs=kwargs, **options)
+
+
+def with_origin(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` whose ``meta`` carries the caller's request id and trace
+    context (read in the caller's thread; a job's log lines and spans use them)."""
+    meta = dict(options.get("meta", {}))
     request_id = request_id_var.get()
     if request_id:
-        options["meta"] = {**options.get("meta", {}), "request_id": request_id}
-    return get_queue(queue_name).enqueue(func, args=args, kwargs=kwargs, **options)
+        meta["request_id"] = request_id
+    carrier = tracing.context_carrier()
+    if carrier:
+        meta["otel"] = carrier
+    if meta:
+        options["meta"] = meta
+    return options
 
 
 def enqueue_in(
@@ -157,7 +170,8 @@ class RequestBoundJob(Job):
         token = request_id_var.set(self.meta.get("request_id"))
         close_old_connections()
         try:
-            return super().perform()
+            with tracing.job_span(self.func_name or "?", self.meta.get("otel")):
+                return super().perform()
         finally:
             close_old_connections()
             request_id_var.reset(token)
@@ -211,7 +225,7 @@ class BackgroundEnqueuer:
         if jobs_run_inline():
             enqueue(queue_name, func, *args)
             return
-        self._handoff.submit((queue_name, func, args, job_options))
+        self._handoff.submit((queue_name, func, args, with_origin(job_options)))
 
     def submit_after_commit(
         self, queue_name: str, func: Callable[..., Any], *args: Any, **job_options: Any

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -19,9 +19,16 @@ logger = logging.getLogger(__name__)
 class LifespanMiddleware:
     """Answer the lifespan protocol; at shutdown, run the sync ``on_shutdown`` calls."""
 
-    def __init__(self, app: Any, *, on_shutdown: list[Callable[[], None]]) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        on_shutdown: list[Callable[[], None]],
+        on_startup: Sequence[Callable[[], None]] = (),
+    ) -> None:
         self.app = app
         self.on_shutdown = on_shutdown
+        self.on_startup = list(on_startup)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "lifespan":
@@ -30,6 +37,11 @@ class LifespanMiddleware:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for callback in self.on_startup:
+                    try:
+                        callback()
+                    except Exception:
+                        logger.exception("startup hook %r failed", callback)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for callback in self.on_shutdown:

@@ -88,6 +88,11 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id and request_id != "-":
             event["request_id"] = request_id
+        from fastship.tracing import current_ids
+
+        ids = current_ids()
+        if ids is not None:
+            event["trace_id"], event["span_id"] = ids
         for key, value in vars(record).items():
             if (
                 key not in _STANDARD_ATTRIBUTES

@@ -13,7 +13,8 @@ Series (namespace ``CLOUDWATCH_METRICS_NAMESPACE``):
   by ``Route`` (the URL pattern, never the path), ``Method``, ``StatusClass``;
 - ``JobRuns``, ``JobFailures``, ``JobLatency`` (ms) by ``Queue``;
 - ``WebhookAttempts``, ``WebhookFailures`` by ``EndpointHealth`` (``healthy``:
-  its last attempt succeeded; ``failing``).
+  its last attempt succeeded; ``failing``);
+- ``SpansDropped``: trace spans the exporter's full queue turned away.
 
 Requests also roll up by ``StatusClass`` alone and by ``StatusClass`` and
 ``Version``; jobs and webhook attempts by ``Version``: the views an operator
@@ -39,6 +40,7 @@ JOB_FAILURES = "JobFailures"
 JOB_LATENCY = "JobLatency"
 WEBHOOK_ATTEMPTS = "WebhookAttempts"
 WEBHOOK_FAILURES = "WebhookFailures"
+SPANS_DROPPED = "SpansDropped"
 UNITS = {
     REQUESTS: "Count",
     REQUEST_LATENCY: "Milliseconds",
@@ -47,6 +49,7 @@ UNITS = {
     JOB_LATENCY: "Milliseconds",
     WEBHOOK_ATTEMPTS: "Count",
     WEBHOOK_FAILURES: "Count",
+    SPANS_DROPPED: "Count",
 }
 # The dimension sets each kind of series is published under (EMF "Dimensions").
 ROLLUPS = {
@@ -57,6 +60,7 @@ ROLLUPS = {
     ],
     "job": [["Queue"], ["Version"]],
     "webhook": [["EndpointHealth"], ["Version"]],
+    "tracing": [["Version"]],
 }
 MAX_VALUES = 100  # EMF takes at most 100 values of one metric per document
 
@@ -120,7 +124,12 @@ class Recorder:
 
     def flush(self) -> list[str]:
         """Write (and return) one EMF line per series, and start them afresh."""
+        from fastship import tracing
+
+        dropped = tracing.take_dropped()
         with self._lock:
+            if dropped:
+                self.series("tracing").count(SPANS_DROPPED, dropped)
             taken, self._series = self._series, {}
         now = int(time.time() * 1000)
         lines = [self.line(series, now) for series in taken.values()]

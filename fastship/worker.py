@@ -30,7 +30,7 @@ from rq import SimpleWorker, worker_registration
 from rq.exceptions import StopRequested
 from rq.worker import BaseWorker
 
-from fastship import metric_series
+from fastship import metric_series, tracing
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +224,7 @@ def worker_run_forever(queue_names: list[str], *, max_backoff: float = 30.0) -> 
         _work_until_stopped(queue_names, stop, request_stop, max_backoff)
     finally:
         metric_series.flush()  # what this process counted since the last write
+        tracing.shutdown()  # and the spans still queued
 
 
 def _work_until_stopped(

@@ -7,6 +7,16 @@ from typing import Any
 
 from stack_rules.common import attributes, imported, texts
 
+
+def environment_entries(container: dict[str, Any]) -> list[dict[str, Any]]:
+    """A container's environment entries, both arms of an ``!If`` included."""
+    found = []
+    for entry in container.get("Environment", []):
+        arms = entry["Fn::If"][1:] if "Fn::If" in entry else [entry]
+        found += [arm for arm in arms if isinstance(arm, dict) and "Name" in arm]
+    return found
+
+
 SECRET_NAME = re.compile(
     r"(SECRET|PASSWORD|TOKEN|KEY|CREDENTIAL)|^DATABASE_URL$|^REDIS_URL$", re.I
 )
@@ -86,7 +96,7 @@ def task_definition_problems(
             )
         if "api" in texts(container.get("Command")):
             problems += _drain_problems(where, container, stop, graceful_timeout)
-        for variable in container.get("Environment", []):
+        for variable in environment_entries(container):
             if SECRET_NAME.search(variable.get("Name", "")):
                 problems.append(
                     f"{where}: {variable['Name']} looks secret: use Secrets, not Environment"

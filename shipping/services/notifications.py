@@ -14,6 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fastship import tracing
 from fastship.counters import place_take
 from fastship.jobs import (
     SCHEDULER_RESOLUTION,
@@ -151,7 +152,14 @@ def notification_send(*, notification_id: int) -> bool:
             raise EmailNotSent(f"the claim was lost before {stage}")
 
     try:
-        email_deliver(build_email(notification), progress=reached)
+        with tracing.client_span(
+            "smtp send",
+            **{
+                "server.address": settings.EMAIL_HOST,
+                "fastship.notification.kind": notification.kind,
+            },
+        ):
+            email_deliver(build_email(notification), progress=reached)
     except EmailNotSent as error:
         reason = type(error.__cause__ or error).__name__[:200]
         delay = RETRY_DELAYS[min(notification.attempts, len(RETRY_DELAYS)) - 1]
@@ -183,6 +191,7 @@ def notification_send(*, notification_id: int) -> bool:
         )
         return False
     notification_mark_sent(notification=notification)
+    logger.info("notification %s (%s) sent", notification_id, notification.kind)
     return True
 
 

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from fastship import metric_series, outbound
+from fastship import metric_series, outbound, tracing
 from fastship.jobs import (
     SCHEDULER_RESOLUTION,
     background_enqueuer,
@@ -110,20 +110,24 @@ def delivery_attempt(*, delivery_id: str) -> bool:
         )
         for secret in signing_secrets(endpoint, now=now)
     ]
-    outcome = outbound.post(
-        endpoint.url,
-        delivery.body.encode(),
-        {
-            "Content-Type": "application/json",
-            "User-Agent": "FastShip-Webhooks/1.0",
-            "webhook-id": delivery.message_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": " ".join(signatures),
-        },
-        timeout=settings.WEBHOOK_TIMEOUT,
-        deadline=attempt_deadline(),
-        allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
-    )
+    with tracing.client_span(
+        "webhook POST", **{"fastship.webhook.event": delivery.event_type}
+    ):
+        outcome = outbound.post(
+            endpoint.url,
+            delivery.body.encode(),
+            {
+                "Content-Type": "application/json",
+                "User-Agent": "FastShip-Webhooks/1.0",
+                "webhook-id": delivery.message_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": " ".join(signatures),
+                **tracing.context_carrier(),  # traceparent: the receiver's parent
+            },
+            timeout=settings.WEBHOOK_TIMEOUT,
+            deadline=attempt_deadline(),
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+        )
     _settle(delivery, outcome, final=False)
     metric_series.webhook_attempted(
         endpoint_failing=endpoint.failing_since is not None, failed=not outcome.ok

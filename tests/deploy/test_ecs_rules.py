@@ -98,7 +98,7 @@ def broken(change) -> list[str]:
         (
             lambda t, c: c.update(
                 Environment=[
-                    v for v in c["Environment"] if v["Name"] != "DRAIN_SECONDS"
+                    v for v in c["Environment"] if v.get("Name") != "DRAIN_SECONDS"
                 ]
             ),
             "set DRAIN_SECONDS",
@@ -489,3 +489,16 @@ def test_the_dashboard_draws_every_metric_the_application_writes():
     assert dashboard_problems(template, written) == [
         "Dashboard: the application stack needs its CloudWatch dashboard"
     ]
+
+
+def test_a_secret_looking_variable_behind_an_if_is_still_caught():
+    template = app()
+    api = template["Resources"]["ApiTaskDefinition"]["Properties"]
+    (container,) = api["ContainerDefinitions"]
+    container["Environment"].append(
+        {"Fn::If": ["Tracing", {"Name": "API_TOKEN", "Value": "x"}, "AWS::NoValue"]}
+    )
+    problems = rules.task_definition_problems(
+        "ApiTaskDefinition", api, graceful_timeout=GRACEFUL
+    )
+    assert any("API_TOKEN looks secret" in problem for problem in problems)

@@ -254,6 +254,10 @@ def test_every_mail_arrives_once_through_a_redis_hang_and_an_empty_restart(app_o
             stop_worker(worker)
 
 
+# The lock's own expiry (about 61 s) is fixed time, not work: on a busy machine
+# (make test runs two processes, one building a million rows) the rest of the
+# test stretches around it; 120 s for all of it was too little there.
+@pytest.mark.timeout(420)
 def test_relay_and_scheduler_outlive_a_killed_worker(app_on):
     """After a worker SIGKILL its replacement relays and holds the scheduler lock."""
     with private_redis() as redis, smtp_mailbox() as (mailbox, smtp_port):
@@ -283,9 +287,10 @@ def test_relay_and_scheduler_outlive_a_killed_worker(app_on):
                 owner = client.get("rq:scheduler-lock:emails")
                 return owner is not None and owner != first_owner
 
-            # The dead worker's lock expires about 61 s after its last beat.
-            assert wait_until(second_holds_lock, seconds=120), second.output
-            assert time.monotonic() - killed_at < 120
+            # The dead worker's lock expires about 61 s after its last beat; the
+            # replacement takes it at its next tick (generous for a busy machine).
+            assert wait_until(second_holds_lock, seconds=240), second.output
+            assert time.monotonic() - killed_at < 240
         finally:
             stop_worker(second)
 
