@@ -103,7 +103,8 @@ audit:
 	$(PYTHON) scripts/audit_dependencies.py constraints.txt
 
 # The suite in TEST_WORKERS processes (pytest-xdist; 0 runs it in this one),
-# each with its own test database and Redis database (tests/redis_db.py).
+# each with its own test database and Redis database (tests/redis_db.py); files
+# in collection order (tests/conftest.py puts the slowest first), not by size.
 TEST_WORKERS ?= 2
 test: lint typecheck audit docs $(CHECKOV_VENV)/.installed
 	DJANGO_ENV=test DATABASE_URL= POSTGRES_HOST= REDIS_URL= REDIS_HOST= \
@@ -112,7 +113,7 @@ test: lint typecheck audit docs $(CHECKOV_VENV)/.installed
 		$(PY) manage.py check_migrations
 	services="$$($(PY) scripts/test_services.py)" && eval "$$services" && \
 		DJANGO_ENV=test CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
-		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench-probe: install
 	PYTHONPATH=. $(PY) bench/probe.py

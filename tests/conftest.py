@@ -38,42 +38,31 @@ def pytest_configure(config: pytest.Config) -> None:
     started is stopped by its context manager, none is left running."""
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
-    config.pluginmanager.register(RunFirst(), "fastship-run-first")
+    config.pluginmanager.register(SlowFilesFirst(), "fastship-slow-files-first")
 
 
-# The files that take longest go first (within pytest-django's order: plain
-# tests, then transactional ones), so under pytest-xdist (`make test` runs two
-# processes, a file each at a time) neither is left running one of them alone
-# at the end. The order inside each file is kept.
+# The files that take longest go first, out of pytest-django's order (plain
+# tests, then transactional ones): under pytest-xdist (`make test` runs two
+# processes, a file each at a time) neither is then left running one of them
+# alone at the end. A transactional test's flush takes the data migration's
+# tags; they are seeded again at once (_tags_after_a_flush), so the plain
+# tests after it still see them. The order inside each file is kept.
 SLOW_FILES = (
     "test_query_plans.py",
     "test_worker_faults.py",
     "test_deploy_script.py",
     "test_webhooks.py",
-    "test_worker_kills.py",
     "test_container_smoke.py",
+    "test_worker_kills.py",
     "test_schema.py",
 )
 
 
-def pytest_collection_modifyitems(
-    config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    rank = {name: n for n, name in enumerate(SLOW_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
-# The slowest file of all (it builds a million rows) goes before everything,
-# out of pytest-django's order (plain tests, then transactional ones): the
-# flush after it takes the data migration's tags, which are seeded again at
-# once (_tags_after_a_flush), so the plain tests after it still see them.
-RUN_FIRST = ("test_query_plans.py",)
-
-
-class RunFirst:
+class SlowFilesFirst:
     @pytest.hookimpl(trylast=True)  # after pytest-django has ordered the items
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        items.sort(key=lambda item: item.path.name not in RUN_FIRST)
+        rank = {name: n for n, name in enumerate(SLOW_FILES)}
+        items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -131,6 +131,32 @@ def server_env(**overrides: str | None) -> dict[str, str]:
     return environ
 
 
+def worker_env(redis_url: str, **overrides: str | None) -> dict[str, str]:
+    """The environment of a server or worker on the test database and the Redis
+    at ``redis_url`` (the test's own), as ``docker/entrypoint.sh`` reads it."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return server_env(
+        PYTHON=sys.executable,
+        DATABASE_URL=(
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
+            f"/{database['NAME']}"
+        ),
+        POSTGRES_HOST=None,
+        REDIS_URL=redis_url,
+        REDIS_HOST=None,
+        **overrides,
+    )
+
+
+def entrypoint_worker(env: Mapping[str, str]) -> ServerProcess:
+    """``docker/entrypoint.sh worker``, as the image starts the worker."""
+    return ServerProcess(
+        ["sh", str(PROJECT_DIR / "docker/entrypoint.sh"), "worker"], env
+    )
+
+
 class ServerProcess:
     """A server subprocess whose output is drained (a full pipe would block it)."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,14 +18,14 @@ import pytest
 
 from fastship.error_reporting import scrubbed
 from tests.servers import (
-    PROJECT_DIR,
-    ServerProcess,
+    entrypoint_worker,
     free_port,
     gunicorn_argv,
     http_request,
     private_redis,
     running_server,
     server_env,
+    worker_env,
 )
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXNlY3JldA"
@@ -126,7 +125,6 @@ def test_a_failing_job_in_the_worker_is_reported_masked(sentry, settings):
     from fastship.redis import reset_shared_client
     from tests import jobs_for_tests
 
-    database = settings.DATABASES["default"]
     with private_redis() as redis:
         settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
         reset_shared_client()
@@ -134,20 +132,7 @@ def test_a_failing_job_in_the_worker_is_reported_masked(sentry, settings):
             get_queue("default").enqueue(jobs_for_tests.fail_with, RESET_LINK)
         finally:
             reset_shared_client()
-        env = server_env(
-            PYTHON=sys.executable,
-            DATABASE_URL=(
-                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
-                f"/{database['NAME']}"
-            ),
-            POSTGRES_HOST=None,
-            REDIS_URL=redis.url(),
-            REDIS_HOST=None,
-            SENTRY_DSN=sentry.dsn,
-        )
-        worker = ServerProcess(
-            ["sh", str(PROJECT_DIR / "docker/entrypoint.sh"), "worker"], env
-        )
+        worker = entrypoint_worker(worker_env(redis.url(), SENTRY_DSN=sentry.dsn))
         try:
             events = sentry.wait_for(1)
         finally:

@@ -109,10 +109,10 @@ def test_the_databases_a_killed_run_left_are_dropped_and_no_others():
 
 def test_the_files_run_first_exist():
     """A renamed slow file would silently go back to the end of a worker's run."""
-    from tests.conftest import RUN_FIRST, SLOW_FILES
+    from tests.conftest import SLOW_FILES
 
     present = {path.name for path in (PROJECT_DIR / "tests").rglob("test_*.py")}
-    assert set(SLOW_FILES) | set(RUN_FIRST) <= present
+    assert set(SLOW_FILES) <= present
 
 
 def test_every_test_has_a_node_id_of_its_own():

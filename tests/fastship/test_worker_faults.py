@@ -12,7 +12,6 @@ import contextlib
 import itertools
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,14 +24,14 @@ from fastship.env import RedisConfig
 from shipping.models import Notification
 from tests.servers import (
     PG_BIN,
-    PROJECT_DIR,
     PrivateRedis,
     ServerProcess,
+    entrypoint_worker,
     free_port,
     private_cluster,
     private_redis,
-    server_env,
     wait_until,
+    worker_env,
 )
 from tests.shipping.conftest import Mailbox
 
@@ -68,27 +67,17 @@ def start_worker(
     env: dict[str, str] | None = None,
 ) -> ServerProcess:
     """Start ``docker/entrypoint.sh worker`` against the test's Redis and database."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    env = server_env(
-        PYTHON=sys.executable,
-        DATABASE_URL=database_url
-        or (
-            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
-            f"/{database['NAME']}"
-        ),
-        POSTGRES_HOST=None,
-        REDIS_URL=redis.url(),
-        REDIS_HOST=None,
+    env = worker_env(
+        redis.url(),
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
         EMAIL_USE_TLS="0",
         NOTIFICATION_RELAY_EVERY=str(RELAY_EVERY),
         **(env or {}),
     )
-    entrypoint = str(PROJECT_DIR / "docker/entrypoint.sh")
-    return ServerProcess(["sh", entrypoint, "worker"], env)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return entrypoint_worker(env)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ aiosmtpd, Redis a private one, PostgreSQL the test database.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,14 +17,13 @@ import pytest
 
 from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
 from tests.servers import (
-    PROJECT_DIR,
-    ServerProcess,
+    entrypoint_worker,
     free_port,
     gunicorn_argv,
     http_request,
     private_redis,
     running_server,
-    server_env,
+    worker_env,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -95,19 +93,11 @@ def otlp() -> Iterator[OtlpReceiver]:
 def test_one_create_is_one_trace_from_the_request_to_the_smtp_send(
     smtp, settings, otlp
 ):
-    database = settings.DATABASES["default"]
     seller = seller_make()
     partner_make(zip_codes=("20095",))
     with private_redis() as redis:
-        env = server_env(
-            PYTHON=sys.executable,
-            DATABASE_URL=(
-                f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}"
-                f"/{database['NAME']}"
-            ),
-            POSTGRES_HOST=None,
-            REDIS_URL=redis.url(),
-            REDIS_HOST=None,
+        env = worker_env(
+            redis.url(),
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(settings.EMAIL_PORT),
             EMAIL_USE_TLS="0",
@@ -115,9 +105,7 @@ def test_one_create_is_one_trace_from_the_request_to_the_smtp_send(
             OTEL_BSP_SCHEDULE_DELAY="200",
             LOG_JSON="1",
         )
-        worker = ServerProcess(
-            ["sh", str(PROJECT_DIR / "docker/entrypoint.sh"), "worker"], env
-        )
+        worker = entrypoint_worker(env)
         port = free_port()
         try:
             with running_server(
