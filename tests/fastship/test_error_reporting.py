@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -27,67 +25,59 @@ from tests.servers import (
     server_env,
     worker_env,
 )
+from tests.webhook_receiver import Receiver, running_receiver
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXNlY3JldA"
 API_KEY = "fsk_AbCd1234.s3cr3tPartOfTheKey"
 RESET_LINK = "http://127.0.0.1/reset-password/tok-3f9a8b7c6d/"
 
 
-class SentryReceiver:
-    def __init__(self) -> None:
-        self.envelopes: list[bytes] = []
-        receiver = self
+def events(receiver: Receiver) -> list[dict]:
+    """The error events Sentry's envelopes carried (an envelope is JSON lines:
+    its header, then a header and a payload per item; gzip or plain)."""
+    found = []
+    for request in receiver.received:
+        body = request.body
+        if request.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        lines = body.split(b"\n")
+        for header, payload in zip(lines[1::2], lines[2::2], strict=False):
+            if json.loads(header).get("type") == "event":
+                found.append(json.loads(payload))
+    return found
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                receiver.envelopes.append(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.dsn = f"http://publickey@127.0.0.1:{self.server.server_port}/1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[dict]:
-        """The error events received (an envelope is JSON lines: header, items)."""
-        found = []
-        for envelope in self.envelopes:
-            lines = envelope.split(b"\n")
-            for header, payload in zip(lines[1::2], lines[2::2], strict=False):
-                if json.loads(header).get("type") == "event":
-                    found.append(json.loads(payload))
-        return found
-
-    def wait_for(self, count: int, seconds: float = 30) -> list[dict]:
-        deadline = time.monotonic() + seconds
-        while len(self.events()) < count and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return self.events()
+def wait_for_events(receiver: Receiver, count: int, seconds: float = 30) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    while len(events(receiver)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return events(receiver)
 
 
 @pytest.fixture
-def sentry() -> Iterator[SentryReceiver]:
-    receiver = SentryReceiver()
-    yield receiver
-    receiver.server.shutdown()
+def sentry() -> Iterator[Receiver]:
+    """A local endpoint of Sentry's protocol; its DSN: ``dsn(sentry)``."""
+    with running_receiver() as receiver:
+        yield receiver
 
 
-def raw(receiver: SentryReceiver) -> bytes:
-    return b"".join(receiver.envelopes)
+def dsn(receiver: Receiver) -> str:
+    return f"http://publickey@127.0.0.1:{receiver.port}/1"
+
+
+def raw(receiver: Receiver) -> bytes:
+    return b"".join(
+        gzip.decompress(r.body)
+        if r.headers.get("content-encoding") == "gzip"
+        else r.body
+        for r in receiver.received
+    )
 
 
 def test_a_view_exception_is_reported_with_its_secrets_masked(sentry):
     port = free_port()
     env = server_env(
-        SENTRY_DSN=sentry.dsn,
+        SENTRY_DSN=dsn(sentry),
         FASTSHIP_TEST_URLS="1",
         FASTSHIP_VERSION="v-sentry-1",
     )
@@ -104,7 +94,7 @@ def test_a_view_exception_is_reported_with_its_secrets_masked(sentry):
             },
         )
         assert answer.status == 500
-        (event,) = sentry.wait_for(1)
+        (event,) = wait_for_events(sentry, 1)
     (error,) = event["exception"]["values"]
     assert error["type"] == "RuntimeError"
     assert error["value"] == "deliberate failure for a test"
@@ -132,13 +122,13 @@ def test_a_failing_job_in_the_worker_is_reported_masked(sentry, settings):
             get_queue("default").enqueue(jobs_for_tests.fail_with, RESET_LINK)
         finally:
             reset_shared_client()
-        worker = entrypoint_worker(worker_env(redis.url(), SENTRY_DSN=sentry.dsn))
+        worker = entrypoint_worker(worker_env(redis.url(), SENTRY_DSN=dsn(sentry)))
         try:
-            events = sentry.wait_for(1)
+            found = wait_for_events(sentry, 1)
         finally:
             worker.stop()
-    assert events, worker.output[-3000:]
-    (error,) = events[0]["exception"]["values"]
+    assert found, worker.output[-3000:]
+    (error,) = found[0]["exception"]["values"]
     assert error["type"] == "RuntimeError"
     assert "/reset-password/***/" in error["value"]
     assert b"tok-3f9a8b7c6d" not in raw(sentry)

@@ -8,10 +8,8 @@ aiosmtpd, Redis a private one, PostgreSQL the test database.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -25,69 +23,57 @@ from tests.servers import (
     running_server,
     worker_env,
 )
+from tests.webhook_receiver import Receiver, running_receiver
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-class OtlpReceiver:
-    """An OTLP/HTTP collector of spans: name, ids, parent, kind, attributes."""
+def spans_of(receiver: Receiver) -> list[dict]:
+    """The spans OTLP/HTTP requests carried: name, ids, parent, kind, attributes."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
 
-    def __init__(self) -> None:
-        self.spans: list[dict] = []
-        receiver = self
+    spans = []
+    for request in receiver.received:
+        exported = ExportTraceServiceRequest()
+        exported.ParseFromString(request.body)
+        for resource_spans in exported.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                spans += [
+                    {
+                        "name": span.name,
+                        "trace": span.trace_id.hex(),
+                        "id": span.span_id.hex(),
+                        "parent": span.parent_span_id.hex(),
+                        "kind": span.kind,
+                        "attributes": {
+                            a.key: a.value.string_value for a in span.attributes
+                        },
+                    }
+                    for span in scope_spans.spans
+                ]
+    return spans
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-                    ExportTraceServiceRequest,
-                )
 
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                request = ExportTraceServiceRequest()
-                request.ParseFromString(body)
-                for resource_spans in request.resource_spans:
-                    for scope_spans in resource_spans.scope_spans:
-                        for span in scope_spans.spans:
-                            receiver.spans.append(
-                                {
-                                    "name": span.name,
-                                    "trace": span.trace_id.hex(),
-                                    "id": span.span_id.hex(),
-                                    "parent": span.parent_span_id.hex(),
-                                    "kind": span.kind,
-                                    "attributes": {
-                                        a.key: a.value.string_value
-                                        for a in span.attributes
-                                    },
-                                }
-                            )
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, name_part: str, seconds: float = 60) -> list[dict]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if any(name_part in span["name"] for span in self.spans):
-                return self.spans
-            time.sleep(0.2)
-        raise AssertionError(
-            f"no span {name_part!r}: {[s['name'] for s in self.spans]}"
-        )
+def wait_for_span(
+    receiver: Receiver, name_part: str, seconds: float = 60
+) -> list[dict]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        spans = spans_of(receiver)
+        if any(name_part in span["name"] for span in spans):
+            return spans
+        time.sleep(0.2)
+    names = [span["name"] for span in spans_of(receiver)]
+    raise AssertionError(f"no span {name_part!r}: {names}")
 
 
 @pytest.fixture
-def otlp() -> Iterator[OtlpReceiver]:
-    receiver = OtlpReceiver()
-    yield receiver
-    receiver.server.shutdown()
+def otlp() -> Iterator[Receiver]:
+    """A local OTLP/HTTP endpoint (the exporter posts to <base>/v1/traces)."""
+    with running_receiver() as receiver:
+        yield receiver
 
 
 def test_one_create_is_one_trace_from_the_request_to_the_smtp_send(
@@ -101,7 +87,7 @@ def test_one_create_is_one_trace_from_the_request_to_the_smtp_send(
             EMAIL_HOST="127.0.0.1",
             EMAIL_PORT=str(settings.EMAIL_PORT),
             EMAIL_USE_TLS="0",
-            OTEL_EXPORTER_OTLP_ENDPOINT=otlp.url,
+            OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{otlp.port}",
             OTEL_BSP_SCHEDULE_DELAY="200",
             LOG_JSON="1",
         )
@@ -131,7 +117,7 @@ def test_one_create_is_one_trace_from_the_request_to_the_smtp_send(
                 probe = http_request(port, "/health", headers={"Host": "localhost"})
                 assert probe.status == 200
                 try:
-                    spans = otlp.wait_for("smtp send")
+                    spans = wait_for_span(otlp, "smtp send")
                 except AssertionError:
                     print("WORKER", worker.output[-5000:])
                     print("MAILS", len(smtp.messages))
@@ -157,3 +143,49 @@ def test_one_create_is_one_trace_from_the_request_to_the_smtp_send(
     traced = [line for line in lines if f'"trace_id":"{trace}"' in line]
     assert traced, (api.output[-2000:], worker.output[-2000:])
     assert all(f'"request_id":"{request_id}"' in line for line in traced)
+
+
+def test_spans_a_full_queue_turns_away_are_counted_not_waited_for(settings, caplog):
+    """An exporter that never returns: ending spans does not wait, and what the
+    bounded queue cannot hold is counted and written as SpansDropped."""
+    import json
+    import logging
+    import threading
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+    from fastship import metric_series, tracing
+
+    stuck = threading.Event()
+
+    class Stuck(SpanExporter):
+        def export(self, spans):
+            stuck.wait(30)
+            return SpanExportResult.SUCCESS
+
+    tracing.take_dropped()
+    provider = TracerProvider()
+    provider.add_span_processor(
+        tracing.counting_processor(
+            Stuck(), max_queue_size=4, max_export_batch_size=1, schedule_delay_millis=10
+        )
+    )
+    tracer = provider.get_tracer("test")
+    started = time.monotonic()
+    for n in range(50):
+        with tracer.start_as_current_span(f"span {n}"):
+            pass
+    assert time.monotonic() - started < 5  # never waited on the exporter
+    settings.CLOUDWATCH_METRICS_NAMESPACE = "FastShip/test"
+    metric_series.reset()
+    caplog.set_level(logging.INFO, logger="fastship.metrics")
+    try:
+        recorder = metric_series.recorder()
+        assert recorder is not None
+        (line,) = [line for line in recorder.flush() if '"SpansDropped"' in line]
+        assert 40 <= json.loads(line)["SpansDropped"] <= 50
+    finally:
+        metric_series.reset()
+        stuck.set()
+        provider.shutdown()
