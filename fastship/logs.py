@@ -13,6 +13,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from fastship.tracing import current_ids
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 MASK = "***"
@@ -88,8 +90,6 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id and request_id != "-":
             event["request_id"] = request_id
-        from fastship.tracing import current_ids
-
         ids = current_ids()
         if ids is not None:
             event["trace_id"], event["span_id"] = ids

@@ -7,9 +7,13 @@ import shutil
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from tests.servers import PrivateRedis
 
 REQUIRE_SERVICES = os.environ.get("FASTSHIP_REQUIRE_SERVICES") == "1"
 
@@ -72,6 +76,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (FASTSHIP_REQUIRE_SERVICES=1 forbids skipping)")
     pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_server(settings: Any) -> Iterator[PrivateRedis]:
+    """A Redis of the test's own, as the shared client and the hand-over's."""
+    from fastship.env import RedisConfig
+    from fastship.jobs import background_enqueuer
+    from fastship.redis import reset_shared_client
+    from tests.servers import private_redis
+
+    with private_redis() as server:
+        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=server.port)
+        reset_shared_client()
+        background_enqueuer._init_state()
+        yield server
+        background_enqueuer.drain()
+    background_enqueuer._init_state()
+    reset_shared_client()
 
 
 @pytest.fixture

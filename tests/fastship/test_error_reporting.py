@@ -20,7 +20,6 @@ from tests.servers import (
     free_port,
     gunicorn_argv,
     http_request,
-    private_redis,
     running_server,
     server_env,
     worker_env,
@@ -109,24 +108,16 @@ def test_a_view_exception_is_reported_with_its_secrets_masked(sentry):
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_failing_job_in_the_worker_is_reported_masked(sentry, settings):
-    from fastship.env import RedisConfig
+def test_a_failing_job_in_the_worker_is_reported_masked(sentry, redis_server):
     from fastship.jobs import get_queue
-    from fastship.redis import reset_shared_client
     from tests import jobs_for_tests
 
-    with private_redis() as redis:
-        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=redis.port)
-        reset_shared_client()
-        try:
-            get_queue("default").enqueue(jobs_for_tests.fail_with, RESET_LINK)
-        finally:
-            reset_shared_client()
-        worker = entrypoint_worker(worker_env(redis.url(), SENTRY_DSN=dsn(sentry)))
-        try:
-            found = wait_for_events(sentry, 1)
-        finally:
-            worker.stop()
+    get_queue("default").enqueue(jobs_for_tests.fail_with, RESET_LINK)
+    worker = entrypoint_worker(worker_env(redis_server.url(), SENTRY_DSN=dsn(sentry)))
+    try:
+        found = wait_for_events(sentry, 1)
+    finally:
+        worker.stop()
     assert found, worker.output[-3000:]
     (error,) = found[0]["exception"]["values"]
     assert error["type"] == "RuntimeError"

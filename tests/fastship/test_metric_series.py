@@ -94,32 +94,22 @@ def test_nothing_is_recorded_when_metrics_are_off(settings):
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_jobs_are_counted_by_queue_with_their_failures(settings, emitted):
+def test_jobs_are_counted_by_queue_with_their_failures(redis_server, emitted):
     from redis import Redis
 
-    from fastship.env import RedisConfig
     from fastship.jobs import get_queue
-    from fastship.redis import QUEUE_NAMES, reset_shared_client
+    from fastship.redis import QUEUE_NAMES
     from fastship.worker import FastShipWorker
     from tests import jobs_for_tests
-    from tests.servers import private_redis
 
-    with private_redis() as server:
-        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=server.port)
-        reset_shared_client()
-        try:
-            get_queue("emails").enqueue(jobs_for_tests.note_queue, "emails")
-            get_queue("emails").enqueue(jobs_for_tests.fail_on_purpose)
-            get_queue("webhooks").enqueue(jobs_for_tests.note_queue, "webhooks")
-            queues = [get_queue(name) for name in QUEUE_NAMES]
-            client = Redis(port=server.port)
-            worker = FastShipWorker(
-                queues, connection=client, job_class=queues[0].job_class
-            )
-            worker.periodic_jobs = []
-            worker.work(burst=True, max_jobs=3)
-        finally:
-            reset_shared_client()
+    get_queue("emails").enqueue(jobs_for_tests.note_queue, "emails")
+    get_queue("emails").enqueue(jobs_for_tests.fail_on_purpose)
+    get_queue("webhooks").enqueue(jobs_for_tests.note_queue, "webhooks")
+    queues = [get_queue(name) for name in QUEUE_NAMES]
+    client = Redis(port=redis_server.port)
+    worker = FastShipWorker(queues, connection=client, job_class=queues[0].job_class)
+    worker.periodic_jobs = []
+    worker.work(burst=True, max_jobs=3)
     found = {d["Queue"]: d for d in emitted() if "Queue" in d}
     assert (found["emails"]["JobRuns"], found["emails"]["JobFailures"]) == (2, 1)
     assert (found["webhooks"]["JobRuns"], found["webhooks"]["JobFailures"]) == (1, 0)

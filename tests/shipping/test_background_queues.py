@@ -7,39 +7,23 @@ and real receivers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from redis import Redis
 
-from fastship.env import RedisConfig
 from fastship.jobs import background_enqueuer, enqueue_in, get_queue
-from fastship.redis import QUEUE_NAMES, reset_shared_client
+from fastship.redis import QUEUE_NAMES
 from shipping.jobs import mail_job_id, send_notification_job
 from shipping.models import Notification, WebhookDelivery
 from shipping.services import webhook_delivery
 from shipping.services.notification_recovery import notifications_relay
 from shipping.services.notifications import notification_send
 from tests.factories import SHIPMENT_BODY, bearer, partner_make, seller_make
-from tests.servers import PrivateRedis, private_redis
 from tests.webhook_receiver import running_receiver
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def redis_server(settings) -> Iterator[PrivateRedis]:
-    """A Redis of the test's own, as the shared client and the hand-over's."""
-    with private_redis() as server:
-        settings.FASTSHIP_REDIS = RedisConfig(host="127.0.0.1", port=server.port)
-        reset_shared_client()
-        background_enqueuer._init_state()
-        yield server
-        background_enqueuer.drain()
-    background_enqueuer._init_state()
-    reset_shared_client()
 
 
 @pytest.fixture(autouse=True)
