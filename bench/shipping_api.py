@@ -2,7 +2,8 @@
 
 Run: make bench-api   (needs wrk, PostgreSQL and Redis on their local ports)
 Against PostgreSQL with a few thousand shipments: a seller's list (page of
-20), one shipment's detail, a create, and the public tracking JSON.
+20), one shipment's detail, a create, the public tracking JSON, and a label
+as PDF and as ZPL (rendered on every request: nothing caches them).
 """
 
 from __future__ import annotations
@@ -115,6 +116,12 @@ def main() -> int:
         cases = endpoint_cases(
             token, shipment_id, tracking_code, Path(folder) / "create.lua"
         )
+        label = f"/api/v1/shipments/{shipment_id}/label/"
+        auth = f"Authorization: Bearer {token}"
+        cases += [
+            ("label, PDF", label, auth, None),
+            ("label, ZPL", label + "?format=zpl", auth, None),
+        ]
         with pinned_server("fastship.asgi:application", **env) as port:
             for name, path, header, lua in cases:
                 result = run_wrk(

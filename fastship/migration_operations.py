@@ -135,3 +135,42 @@ def _single_column_indexes(schema_editor: Any, model: Any, column: str) -> list[
         and not info["primary_key"]
         and info["columns"] == [column]
     ]
+
+
+class AddUniqueConstraintConcurrently(migrations.AddConstraint):
+    """A partial ``UniqueConstraint`` (one with a ``condition``: PostgreSQL
+    keeps it as a unique index), built with ``CREATE UNIQUE INDEX
+    CONCURRENTLY``: the table takes writes while it is built. A duplicate
+    already there fails the build (and leaves an invalid index to drop)."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        if getattr(self.constraint, "condition", None) is None:
+            raise ValueError("only a partial unique constraint is an index")
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if not _postgres(schema_editor):
+            schema_editor.add_constraint(model, self.constraint)
+            return
+        sql = str(self.constraint.create_sql(model, schema_editor))
+        head = "CREATE UNIQUE INDEX "
+        if not sql.startswith(head):
+            raise ValueError(f"not a unique index: {sql}")
+        schema_editor.execute(head + "CONCURRENTLY " + sql.removeprefix(head))
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if _postgres(schema_editor):
+            name = schema_editor.quote_name(self.constraint.name)
+            schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        else:
+            schema_editor.remove_constraint(model, self.constraint)
+
+    def describe(self) -> str:
+        return f"{super().describe()} (a unique index, concurrently on PostgreSQL)"

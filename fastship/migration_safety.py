@@ -45,6 +45,7 @@ CONCURRENT = (
     concurrent.AddIndexConcurrently,
     concurrent.RemoveIndexConcurrently,
     concurrent.DropFieldIndex,
+    concurrent.AddUniqueConstraintConcurrently,
 )
 CONTRACT = (
     migrations.RemoveField,

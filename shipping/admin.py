@@ -181,7 +181,7 @@ class ShipmentAdmin(LargeTableAdmin):
         "delivery_partner",
         "created_at",
     )
-    list_filter = ("status", "delivery_partner", "tags")
+    list_filter = ("status", "livemode", "delivery_partner", "tags")
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, shipment: Shipment) -> str:

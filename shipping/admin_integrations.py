@@ -30,20 +30,69 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         "name",
         "seller",
         "created_at",
+        "livemode",
+        "scopes",
+        "expires_at",
         "last_used_at",
         "revoked_at",
     )
-    list_filter = ("revoked_at",)
+    list_filter = ("livemode", "revoked_at")
     search_fields = ("prefix", "name", "seller__user__email")
     exclude = ("hashed_key",)
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
+    """What the seller sees of an endpoint (``GET /webhooks/{id}/stats/``),
+    and what it may do: a test ping, enabling it again."""
+
     list_display = ("url", "seller", "created_at", "failing_since", "disabled_at")
     list_filter = ("disabled_at", "failing_since")
     search_fields = ("url", "seller__user__email")
     exclude = ("secret", "previous_secret")
+    readonly_fields = ("delivery_statistics",)
+    actions = ("send_test_ping", "enable_again")
+
+    @admin.display(description="Deliveries (as retention keeps them)")
+    def delivery_statistics(self, endpoint: WebhookEndpoint) -> str:
+        from shipping.services.webhook_manage import webhook_stats
+
+        stats = webhook_stats(webhook_id=endpoint.pk)
+        rate = stats.success_rate_24h
+        return (
+            f"{stats.delivered} delivered, {stats.failed} failed, "
+            f"{stats.pending + stats.sending} waiting, {stats.held} held while "
+            f"disabled; last 24 h: {stats.delivered_24h} delivered, "
+            f"{stats.failed_24h} failed"
+            + ("" if rate is None else f" ({rate:.0%} success)")
+            + f"; last delivered {stats.last_delivered_at or 'never'}, "
+            f"last failed {stats.last_failed_at or 'never'}."
+        )
+
+    @admin.action(description="Send a test ping to the selected endpoints")
+    def send_test_ping(
+        self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+    ) -> None:
+        from shipping.services.webhook_manage import webhook_ping
+
+        for endpoint in queryset.select_related("seller"):
+            webhook_ping(seller=endpoint.seller, webhook_id=endpoint.pk)
+        self.message_user(
+            request, f"{queryset.count()} ping(s) sent; see their deliveries."
+        )
+
+    @admin.action(description="Enable again (and send what was held)")
+    def enable_again(
+        self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+    ) -> None:
+        from shipping.services.webhook_manage import webhook_update
+
+        disabled = queryset.filter(disabled_at__isnull=False).select_related("seller")
+        count = 0
+        for endpoint in disabled:
+            webhook_update(seller=endpoint.seller, webhook_id=endpoint.pk, enabled=True)
+            count += 1
+        self.message_user(request, f"{count} endpoint(s) enabled again.")
 
 
 @admin.register(WebhookDelivery)

@@ -26,7 +26,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from fastship.compiled import CompiledQuery
 from shipping.models import ApiKey, DeliveryPartner, Seller, User
-from shipping.permissions import IsPartner
+from shipping.permissions import IsPartner, key_scope_check
 from shipping.services.api_keys import MARK as KEY_PREFIX
 from shipping.services.api_keys import api_key_authenticate
 
@@ -132,7 +132,11 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         api_key = api_key_authenticate(key.strip())
         if api_key is None:
-            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+            raise exceptions.AuthenticationFailed(
+                "The API key is unknown, revoked or expired."
+            )
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        key_scope_check(api_key, view, request.method or "GET")
         return api_key.seller.user, api_key
 
     def authenticate_header(self, request: Request) -> str:
@@ -164,6 +168,9 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": (
                 "A seller's API key from POST /api/v1/api-keys/: paste the key "
-                "(`fsk_...`); `Api-Key <key>` works as well."
+                "(`fsk_live_...`, or `fsk_test_...` for test mode); `Api-Key "
+                "<key>` works as well. Each operation names the scope a key "
+                "needs (`x-api-key-scope`); without it the answer is 403 "
+                "`insufficient_scope`."
             ),
         }

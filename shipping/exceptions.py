@@ -89,3 +89,30 @@ class WebhookLimitReached(DomainError):
     code = "webhook_limit_reached"
     status_code = 400
     default_message = "A seller has at most 10 webhook endpoints; remove one first."
+
+
+class ReferenceInUse(DomainError):
+    code = "reference_in_use"
+    status_code = 409
+    default_message = (
+        "Another shipment of yours has this reference: a repeat of its create "
+        "with the same fields answers that shipment."
+    )
+
+
+class TestModeOnly(DomainError):
+    code = "test_mode_only"
+    status_code = 403
+    default_message = (
+        "Only a test key (fsk_test_...) simulates a shipment's moves; live "
+        "shipments move when their partner scans them."
+    )
+
+
+class WebhookDisabled(DomainError):
+    code = "webhook_disabled"
+    status_code = 409
+    default_message = (
+        "This endpoint is disabled: enable it (PATCH with enabled true), and "
+        "what was held for it is sent."
+    )

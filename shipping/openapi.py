@@ -24,10 +24,14 @@ def document_webhooks(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     schemas["WebhookEvent"] = {
         "type": "object",
         "description": HEADERS,
-        "required": ["type", "timestamp", "data"],
+        "required": ["type", "timestamp", "livemode", "data"],
         "properties": {
             "type": {"type": "string", "enum": events},
             "timestamp": {"type": "string", "format": "date-time"},
+            "livemode": {
+                "type": "boolean",
+                "description": "False for a test shipment's event (a test key's).",
+            },
             "data": {"$ref": "#/components/schemas/ShipmentOutput"},
         },
     }
@@ -48,5 +52,38 @@ def document_webhooks(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
             }
         }
         for event in events
+    }
+    schemas["WebhookPing"] = {
+        "type": "object",
+        "description": "A seller's test ping (POST /api/v1/webhooks/{id}/test/), "
+        "signed and sent like an event, to that endpoint only.",
+        "required": ["type", "timestamp", "livemode", "data"],
+        "properties": {
+            "type": {"type": "string", "enum": [WebhookEndpoint.PING]},
+            "timestamp": {"type": "string", "format": "date-time"},
+            "livemode": {"type": "boolean"},
+            "data": {
+                "type": "object",
+                "required": ["webhook_id", "url"],
+                "properties": {
+                    "webhook_id": {"type": "string", "format": "uuid"},
+                    "url": {"type": "string", "format": "uri"},
+                },
+            },
+        },
+    }
+    result["x-webhooks"][WebhookEndpoint.PING] = {
+        "post": {
+            "summary": f"{WebhookEndpoint.PING}: sent when you ask for a test",
+            "description": HEADERS,
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/WebhookPing"}
+                    }
+                }
+            },
+            "responses": {"2XX": {"description": "Received."}},
+        }
     }
     return result

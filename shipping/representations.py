@@ -9,10 +9,17 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
 from shipping.models import Shipment
+
+
+def tracking_url(tracking_code: str) -> str:
+    """The public tracking page of a shipment (what its QR code holds)."""
+    return f"{settings.PUBLIC_BASE_URL}/track/{tracking_code}/"
+
 
 # The field object that formats a weight, shared (stateless).
 _WEIGHT = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -42,6 +49,18 @@ class ShipmentOutputSerializer(serializers.Serializer):
     destination_zip_code = serializers.CharField()
     recipient_email = serializers.EmailField()
     recipient_phone = serializers.CharField()
+    recipient_name = serializers.CharField()
+    recipient_address_line1 = serializers.CharField()
+    recipient_address_line2 = serializers.CharField()
+    reference = serializers.CharField(help_text="Your own id for it, as you gave it.")
+    metadata = serializers.DictField(child=serializers.CharField())
+    livemode = serializers.BooleanField(help_text="False for a test key's shipment.")
+    tracking_url = serializers.SerializerMethodField(
+        help_text="The public tracking page (no recipient data on it)."
+    )
+    label_url = serializers.SerializerMethodField(
+        help_text="The 4x6 in label (PDF; `?format=zpl` for thermal printers)."
+    )
     tags = serializers.SerializerMethodField()
     seller = serializers.SerializerMethodField()
     delivery_partner = serializers.SerializerMethodField()
@@ -68,6 +87,14 @@ class ShipmentOutputSerializer(serializers.Serializer):
             "destination_zip_code": shipment.destination_zip_code,
             "recipient_email": shipment.recipient_email,
             "recipient_phone": shipment.recipient_phone,
+            "recipient_name": shipment.recipient_name,
+            "recipient_address_line1": shipment.recipient_address_line1,
+            "recipient_address_line2": shipment.recipient_address_line2,
+            "reference": shipment.reference,
+            "metadata": shipment.metadata,
+            "livemode": shipment.livemode,
+            "tracking_url": self.get_tracking_url(shipment),
+            "label_url": self.get_label_url(shipment),
             "tags": self.get_tags(shipment),
             "seller": self.get_seller(shipment),
             "delivery_partner": self.get_delivery_partner(shipment),
@@ -79,6 +106,12 @@ class ShipmentOutputSerializer(serializers.Serializer):
             "created_at": timestamp(shipment.created_at, zone),
             "updated_at": timestamp(shipment.updated_at, zone),
         }
+
+    def get_tracking_url(self, shipment: Shipment) -> str:
+        return tracking_url(shipment.tracking_code)
+
+    def get_label_url(self, shipment: Shipment) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/api/v1/shipments/{shipment.id}/label/"
 
     def get_tags(self, shipment: Shipment) -> list[str]:
         names = getattr(shipment, "tag_names", None)  # from the selectors

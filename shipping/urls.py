@@ -1,7 +1,16 @@
 from django.urls import path, register_converter
 
 from shipping import pages
-from shipping.apis import accounts, events, integrations, me, public, shipments
+from shipping.apis import (
+    accounts,
+    events,
+    integrations,
+    me,
+    public,
+    shipment_actions,
+    shipments,
+    webhook_endpoints,
+)
 from shipping.converters import TagNameConverter, TrackingCodeConverter
 
 register_converter(TrackingCodeConverter, "tracking_code")
@@ -27,19 +36,30 @@ api_urlpatterns = [
     ),
     path(
         "shipments/<uuid:shipment_id>/cancel/",
-        shipments.ShipmentCancelApi.as_view(),
+        shipment_actions.ShipmentCancelApi.as_view(),
         name="shipment-cancel",
     ),
     path(
         "shipments/<uuid:shipment_id>/tags/",
-        shipments.ShipmentTagAddApi.as_view(),
+        shipment_actions.ShipmentTagAddApi.as_view(),
         name="shipment-tags",
     ),
     path(
         "shipments/<uuid:shipment_id>/tags/<tag_name:name>/",
-        shipments.ShipmentTagRemoveApi.as_view(),
+        shipment_actions.ShipmentTagRemoveApi.as_view(),
         name="shipment-tag",
     ),
+    path(
+        "shipments/<uuid:shipment_id>/label/",
+        shipment_actions.ShipmentLabelApi.as_view(),
+        name="shipment-label",
+    ),
+    path(
+        "shipments/<uuid:shipment_id>/simulate/<str:status>/",
+        shipment_actions.ShipmentSimulateApi.as_view(),
+        name="shipment-simulate",
+    ),
+    path("scan/", shipment_actions.ScanApi.as_view(), name="scan"),
     path("sellers/", accounts.SellerCreateApi.as_view(), name="seller-create"),
     path("partners/", accounts.PartnerCreateApi.as_view(), name="partner-create"),
     path("auth/verify-email/", accounts.VerifyEmailApi.as_view(), name="verify-email"),
@@ -70,21 +90,38 @@ api_urlpatterns = [
         integrations.ApiKeyDetailApi.as_view(),
         name="api-key",
     ),
-    path("webhooks/", integrations.WebhookCollectionApi.as_view(), name="webhooks"),
+    path(
+        "webhooks/", webhook_endpoints.WebhookCollectionApi.as_view(), name="webhooks"
+    ),
     path(
         "webhooks/<uuid:webhook_id>/",
-        integrations.WebhookDetailApi.as_view(),
+        webhook_endpoints.WebhookDetailApi.as_view(),
         name="webhook",
     ),
     path(
         "webhooks/<uuid:webhook_id>/rotate-secret/",
-        integrations.WebhookRotateSecretApi.as_view(),
+        webhook_endpoints.WebhookRotateSecretApi.as_view(),
         name="webhook-rotate-secret",
     ),
     path(
         "webhooks/<uuid:webhook_id>/deliveries/",
-        integrations.WebhookDeliveriesApi.as_view(),
+        webhook_endpoints.WebhookDeliveriesApi.as_view(),
         name="webhook-deliveries",
+    ),
+    path(
+        "webhooks/<uuid:webhook_id>/test/",
+        webhook_endpoints.WebhookTestApi.as_view(),
+        name="webhook-test",
+    ),
+    path(
+        "webhooks/<uuid:webhook_id>/stats/",
+        webhook_endpoints.WebhookStatsApi.as_view(),
+        name="webhook-stats",
+    ),
+    path(
+        "webhooks/<uuid:webhook_id>/deliveries/<str:delivery_id>/replay/",
+        webhook_endpoints.WebhookReplayApi.as_view(),
+        name="webhook-replay",
     ),
     path("tags/", public.TagListApi.as_view(), name="tags"),
     path("reviews/", public.ReviewCreateApi.as_view(), name="reviews"),

@@ -27,6 +27,22 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             schema["additionalProperties"] = False  # the server refuses unknown fields
         return schema
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """The operation, with the API-key scope it needs (``key_scopes`` of
+        the view) as ``x-api-key-scope`` and in its description."""
+        operation = super().get_operation(*args, **kwargs)
+        scopes = getattr(self.view, "key_scopes", None)
+        if operation is None or scopes is None:
+            return operation
+        method = self.method.upper()
+        scope = scopes.get(method) or (scopes.get("GET") if method == "HEAD" else None)
+        if scope is not None and method not in getattr(self.view, "logins_only", ()):
+            operation["x-api-key-scope"] = scope
+            note = f"API key scope: `{scope}`."
+            text = operation.get("description", "")
+            operation["description"] = f"{text}\n\n{note}" if text else note
+        return operation
+
     def get_serializer_name(self, serializer: Any, direction: Any) -> str:
         qualified = type(serializer).__qualname__
         if "." not in qualified:
@@ -68,6 +84,7 @@ GENERIC_CODES = (
     "authentication_failed",
     "not_authenticated",
     "permission_denied",
+    "insufficient_scope",
     "not_found",
     "method_not_allowed",
     "unsupported_media_type",

@@ -18,7 +18,7 @@ from fastship.api.pagination import (
     whole_list_response,
 )
 from shipping import selectors
-from shipping.apis.common import current_user
+from shipping.apis.common import SHIPMENT_READ, current_user, request_livemode
 from shipping.apis.outputs import EventPageSerializer
 from shipping.permissions import IsSellerOrPartner
 from shipping.representations import EventOutputSerializer
@@ -34,6 +34,7 @@ EVENTS_ANSWER = PolymorphicProxySerializer(
 
 class ShipmentEventsApi(APIView):
     permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
+    key_scopes = SHIPMENT_READ
 
     @extend_schema(
         parameters=[PageParameters],
@@ -49,7 +50,10 @@ class ShipmentEventsApi(APIView):
         params = PageParameters(data=request.query_params.dict())
         params.is_valid(raise_exception=True)
         shipment = selectors.shipment_get_for_user(
-            user=current_user(request), shipment_id=shipment_id, tags=False
+            user=current_user(request),
+            shipment_id=shipment_id,
+            tags=False,
+            livemode=request_livemode(request),
         )
         timeline = selectors.shipment_timeline(shipment_id=shipment.id)
 

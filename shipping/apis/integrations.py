@@ -1,10 +1,12 @@
-"""Seller integrations: ``/api/v1/api-keys/`` and ``/api/v1/webhooks/``."""
+"""Seller integrations: ``/api/v1/api-keys/`` (webhooks: ``webhook_endpoints``)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.utils import timezone
 from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
@@ -26,9 +28,11 @@ from fastship.api.pagination import (
 )
 from shipping import selectors
 from shipping.apis.common import StrictSerializer, current_user
-from shipping.models import Seller, WebhookEndpoint
+from shipping.models import SCOPES, Seller
 from shipping.permissions import IsSeller, LoginsOnly
-from shipping.services import api_keys, webhooks
+from shipping.services import api_keys
+
+MAX_KEY_LIFETIME = timedelta(days=731)
 
 
 def _seller(request: Request) -> Seller:
@@ -38,7 +42,14 @@ def _seller(request: Request) -> Seller:
 class ApiKeyOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    prefix = serializers.CharField()
+    prefix = serializers.CharField(
+        source="shown_prefix", help_text="How the key begins (`fsk_live_...`)."
+    )
+    livemode = serializers.BooleanField(help_text="False for a test key.")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(SCOPES)), source="scope_list"
+    )
+    expires_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     last_used_at = serializers.DateTimeField(allow_null=True)
 
@@ -67,9 +78,36 @@ class ApiKeyCollectionApi(APIView):
 
     permission_classes = [IsAuthenticated, IsSeller, LoginsOnly]  # noqa: RUF012
     logins_only = frozenset({"POST", "DELETE"})  # a key never makes or ends keys
+    key_scopes = {"GET": "account:read"}  # noqa: RUF012
 
     class InputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=100)
+        mode = serializers.ChoiceField(
+            choices=["live", "test"],
+            default="live",
+            help_text="`test`: a key (`fsk_test_...`) that sees and makes test "
+            "shipments only.",
+        )
+        scopes = serializers.ListField(
+            child=serializers.ChoiceField(choices=sorted(SCOPES)),
+            required=False,
+            allow_empty=False,
+            max_length=len(SCOPES),
+            help_text="What the key may do; all scopes when left out. "
+            + " ".join(f"`{name}`: {what}" for name, what in SCOPES.items()),
+        )
+        expires_at = serializers.DateTimeField(
+            required=False,
+            help_text="When the key stops working (at most 2 years ahead).",
+        )
+
+        def validate_expires_at(self, value: datetime) -> datetime:
+            now = timezone.now()
+            if value <= now:
+                raise serializers.ValidationError("Give a time in the future.")
+            if value > now + MAX_KEY_LIFETIME:
+                raise serializers.ValidationError("At most 2 years ahead.")
+            return value
 
     @extend_schema(
         parameters=[PageParameters],
@@ -111,8 +149,13 @@ class ApiKeyCollectionApi(APIView):
         """
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        wanted = data.validated_data
         api_key, key = api_keys.api_key_create(
-            seller=_seller(request), name=data.validated_data["name"]
+            seller=_seller(request),
+            name=wanted["name"],
+            livemode=wanted["mode"] == "live",
+            scopes=wanted.get("scopes"),
+            expires_at=wanted.get("expires_at"),
         )
         api_key.key = key  # type: ignore[attr-defined]
         return Response(
@@ -140,133 +183,10 @@ class ApiKeyCollectionApi(APIView):
 
 class ApiKeyDetailApi(APIView):
     permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
+    key_scopes = {"DELETE": "account:write"}  # noqa: RUF012
 
     @extend_schema(responses={204: None}, tags=["integrations"])
     def delete(self, request: Request, key_id: UUID) -> Response:
         """Revoke a key: it stops working at once."""
         api_keys.api_key_revoke(seller=_seller(request), key_id=key_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class WebhookOutputSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    url = serializers.URLField()
-    events = serializers.ListField(child=serializers.CharField())
-    created_at = serializers.DateTimeField()
-    disabled_at = serializers.DateTimeField(
-        allow_null=True, help_text="Set when the endpoint failed for days."
-    )
-
-
-class WebhookSecretSerializer(WebhookOutputSerializer):
-    secret = serializers.CharField(
-        help_text="The signing secret (whsec_...): shown in this answer only."
-    )
-    previous_secret_expires_at = serializers.DateTimeField(allow_null=True)
-
-
-class WebhookCollectionApi(APIView):
-    """GET: your webhook endpoints. POST: register one."""
-
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    class InputSerializer(StrictSerializer):
-        url = serializers.URLField(max_length=2000)
-        events = serializers.ListField(
-            child=serializers.ChoiceField(choices=WebhookEndpoint.Event.choices),
-            allow_empty=False,
-            max_length=len(WebhookEndpoint.Event.choices),
-        )
-
-    @extend_schema(
-        responses={200: WebhookOutputSerializer(many=True)}, tags=["integrations"]
-    )
-    def get(self, request: Request) -> Response:
-        """Your webhook endpoints, newest first (no secrets)."""
-        endpoints = selectors.webhooks_of(seller=_seller(request))
-        return Response(WebhookOutputSerializer(endpoints, many=True).data)
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={201: WebhookSecretSerializer},
-        tags=["integrations"],
-    )
-    def post(self, request: Request) -> Response:
-        """Register an https endpoint for events; deliveries are signed.
-
-        Signatures follow Standard Webhooks 1.0 (see the README).
-        """
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        endpoint = webhooks.webhook_create(
-            seller=_seller(request), **data.validated_data
-        )
-        return Response(
-            WebhookSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
-        )
-
-
-class WebhookDetailApi(APIView):
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    @extend_schema(responses={204: None}, tags=["integrations"])
-    def delete(self, request: Request, webhook_id: UUID) -> Response:
-        """Remove an endpoint; nothing more is delivered to it."""
-        webhooks.webhook_delete(seller=_seller(request), webhook_id=webhook_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class WebhookRotateSecretApi(APIView):
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    @extend_schema(
-        request=None, responses={200: WebhookSecretSerializer}, tags=["integrations"]
-    )
-    def post(self, request: Request, webhook_id: UUID) -> Response:
-        """A new signing secret; the old one signs as well for 24 hours."""
-        endpoint = webhooks.webhook_rotate_secret(
-            seller=_seller(request), webhook_id=webhook_id
-        )
-        return Response(WebhookSecretSerializer(endpoint).data)
-
-
-class DeliveryOutputSerializer(serializers.Serializer):
-    id = serializers.CharField(source="message_id", help_text="The webhook-id header.")
-    webhook_id = serializers.UUIDField(source="endpoint_id")
-    event_type = serializers.CharField()
-    state = serializers.CharField()
-    attempts = serializers.IntegerField()
-    last_status_code = serializers.IntegerField(allow_null=True)
-    last_error = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    next_attempt_at = serializers.DateTimeField(allow_null=True)
-    delivered_at = serializers.DateTimeField(allow_null=True)
-
-
-DeliveryPageSerializer = page_serializer(
-    "DeliveryPageSerializer", DeliveryOutputSerializer, "One page of the delivery log."
-)
-
-
-class WebhookDeliveriesApi(APIView):
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    @extend_schema(
-        parameters=[PageParameters],
-        responses={200: DeliveryPageSerializer},
-        tags=["integrations"],
-    )
-    def get(self, request: Request, webhook_id: UUID) -> Response:
-        """The endpoint's delivery log, newest first, a page at a time."""
-        params = PageParameters(data=request.query_params.dict())
-        params.is_valid(raise_exception=True)
-        deliveries = selectors.webhook_deliveries(
-            seller=_seller(request), webhook_id=webhook_id
-        )
-        return paged_response(
-            request,
-            deliveries,
-            params=params.validated_data,
-            scope=list_scope(f"deliveries:{webhook_id}", {}),
-            serialize=lambda rows: DeliveryOutputSerializer(rows, many=True).data,
-        )

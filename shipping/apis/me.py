@@ -107,6 +107,7 @@ class MeUpdateSchema(serializers.Serializer):
 
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]  # noqa: RUF012
+    key_scopes = {"GET": "account:read", "PATCH": "account:write"}  # noqa: RUF012
 
     class PartnerInputSerializer(StrictSerializer):
         name = serializers.CharField(max_length=150, required=False)

@@ -10,7 +10,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -24,13 +24,25 @@ from fastship.api.pagination import (
     paged_response,
 )
 from shipping import selectors
-from shipping.apis.common import StrictSerializer, current_user, zip_code_field
+from shipping.apis.common import (
+    SHIPMENT_READ,
+    SHIPMENT_WRITE,
+    StrictSerializer,
+    current_user,
+    request_livemode,
+    zip_code_field,
+)
 from shipping.apis.outputs import ShipmentPageSerializer
+from shipping.apis.shipment_fields import MetadataField, line_field
 from shipping.models import E164, Shipment
 from shipping.permissions import IsPartner, IsSeller, IsSellerOrPartner
 from shipping.representations import ShipmentOutputSerializer
-from shipping.services import creation, shipments, tags
-from shipping.services.idempotency import IdempotencyKey, request_fingerprint
+from shipping.services import creation, shipments
+from shipping.services.idempotency import (
+    IdempotencyKey,
+    key_in_mode,
+    request_fingerprint,
+)
 from shipping.throttles import ShipmentCreateThrottle
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -44,10 +56,12 @@ def _partner_of(request: Request) -> Any:
     return current_user(request).partner
 
 
-def _shipment_response(request: Request, shipment_id: Any) -> Response:
+def shipment_response(request: Request, shipment_id: Any) -> Response:
     """Answer with the shipment as the caller may see it, freshly read."""
     shipment = selectors.shipment_get_for_user(
-        user=current_user(request), shipment_id=shipment_id
+        user=current_user(request),
+        shipment_id=shipment_id,
+        livemode=request_livemode(request),
     )
     return Response(ShipmentOutputSerializer(shipment).data)
 
@@ -56,6 +70,7 @@ class ShipmentCollectionApi(APIView):
     """GET: your shipments (sellers: own; partners: assigned). POST: a seller ships."""
 
     permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
+    key_scopes = SHIPMENT_READ | SHIPMENT_WRITE
 
     class FilterSerializer(PageParameters):
         status = serializers.ChoiceField(
@@ -89,6 +104,21 @@ class ShipmentCollectionApi(APIView):
         recipient_phone = serializers.CharField(
             max_length=16, required=False, allow_blank=True, validators=[E164]
         )
+        recipient_name = line_field(100)
+        recipient_address_line1 = line_field(200)
+        recipient_address_line2 = line_field(200)
+        reference = serializers.RegexField(
+            r"^[\x21-\x7e]{1,100}$",
+            required=False,
+            help_text="Your own id (an order number): one shipment per "
+            "reference; a repeat of the create answers that shipment.",
+            error_messages={"invalid": "Use 1 to 100 visible ASCII characters."},
+        )
+        metadata = MetadataField(
+            required=False,
+            help_text="Your own string pairs, returned as given: at most 20 "
+            "keys (letters, digits, `_ . : -`, 40 characters), 4096 bytes.",
+        )
         tags = serializers.ListField(
             child=serializers.CharField(max_length=32), required=False, max_length=10
         )
@@ -121,14 +151,20 @@ class ShipmentCollectionApi(APIView):
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         user = current_user(request)
+        livemode = request_livemode(request)
         shipments_of_user = selectors.shipment_list_for_user(
-            user=user, **{key: wanted[key] for key in wanted if key not in PAGING}
+            user=user,
+            livemode=livemode,
+            **{key: wanted[key] for key in wanted if key not in PAGING},
         )
         return paged_response(
             request,
             shipments_of_user,
             params=wanted,
-            scope=list_scope(f"shipments:{user.role}", wanted),
+            # A test list's cursors are its own (a live one's stay as before).
+            scope=list_scope(
+                f"shipments:{user.role}{'' if livemode else ':test'}", wanted
+            ),
             serialize=lambda rows: ShipmentOutputSerializer(rows, many=True).data,
         )
 
@@ -146,7 +182,12 @@ class ShipmentCollectionApi(APIView):
         tags=["shipments"],
     )
     def post(self, request: Request) -> Response:
-        """Create a shipment; a delivery partner is assigned and the recipient told."""
+        """Create a shipment; a delivery partner is assigned and the recipient told.
+
+        With a test key (`fsk_test_...`) the shipment is a test one: no
+        partner capacity is taken, the mails go to you marked as tests, and
+        webhooks say `"livemode": false`.
+        """
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key")
@@ -155,13 +196,18 @@ class ShipmentCollectionApi(APIView):
                 {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters."]},
                 code="invalid",
             )
+        livemode = request_livemode(request)
         created = creation.shipment_create_answer(
             seller=_seller_of(request),
             idempotency=(
                 None
                 if key is None
-                else IdempotencyKey(key, request_fingerprint(request.data))
+                else IdempotencyKey(
+                    key_in_mode(key, livemode=livemode),
+                    request_fingerprint(request.data),
+                )
             ),
+            livemode=livemode,
             **data.validated_data,
         )
         return Response(created.body, status=created.status)
@@ -171,6 +217,7 @@ class ShipmentDetailApi(APIView):
     """GET: the owner seller or the assigned partner. PATCH: the assigned partner."""
 
     permission_classes = [IsAuthenticated, IsSellerOrPartner]  # noqa: RUF012
+    key_scopes = SHIPMENT_READ
 
     class UpdateSerializer(StrictSerializer):
         # Every real status: one outside the transition table is a 409
@@ -211,7 +258,7 @@ class ShipmentDetailApi(APIView):
     @extend_schema(responses={200: ShipmentOutputSerializer}, tags=["shipments"])
     def get(self, request: Request, shipment_id: str) -> Response:
         """One shipment."""
-        return _shipment_response(request, shipment_id)
+        return shipment_response(request, shipment_id)
 
     @extend_schema(
         request=UpdateSerializer,
@@ -225,51 +272,4 @@ class ShipmentDetailApi(APIView):
         shipments.shipment_update(
             shipment_id=shipment_id, partner=_partner_of(request), **data.validated_data
         )
-        return _shipment_response(request, shipment_id)
-
-
-class ShipmentCancelApi(APIView):
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    @extend_schema(
-        request=None, responses={200: ShipmentOutputSerializer}, tags=["shipments"]
-    )
-    def post(self, request: Request, shipment_id: str) -> Response:
-        """Cancel a placed or in-transit shipment (owner seller)."""
-        shipments.shipment_cancel(shipment_id=shipment_id, seller=_seller_of(request))
-        return _shipment_response(request, shipment_id)
-
-
-class ShipmentTagAddApi(APIView):
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    class InputSerializer(StrictSerializer):
-        name = serializers.CharField(max_length=32)
-
-    @extend_schema(
-        request=InputSerializer,
-        responses={200: ShipmentOutputSerializer},
-        tags=["shipments"],
-    )
-    def post(self, request: Request, shipment_id: str) -> Response:
-        """Add a handling tag (owner seller)."""
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        tags.shipment_tag_add(
-            shipment_id=shipment_id,
-            seller=_seller_of(request),
-            name=data.validated_data["name"],
-        )
-        return _shipment_response(request, shipment_id)
-
-
-class ShipmentTagRemoveApi(APIView):
-    permission_classes = [IsAuthenticated, IsSeller]  # noqa: RUF012
-
-    @extend_schema(responses={204: None}, tags=["shipments"])
-    def delete(self, request: Request, shipment_id: str, name: str) -> Response:
-        """Remove a handling tag (owner seller)."""
-        tags.shipment_tag_remove(
-            shipment_id=shipment_id, seller=_seller_of(request), name=name
-        )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return shipment_response(request, shipment_id)

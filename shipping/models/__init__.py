@@ -15,7 +15,13 @@ from shipping.models.accounts import (
     normalize_email_address,
     normalize_zip_code,
 )
-from shipping.models.integrations import ApiKey, WebhookDelivery, WebhookEndpoint
+from shipping.models.integrations import (
+    ALL_SCOPES,
+    SCOPES,
+    ApiKey,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from shipping.models.records import IdempotencyRecord, Notification
 from shipping.models.shipments import (
     DeliveryVerification,
@@ -27,7 +33,9 @@ from shipping.models.shipments import (
 from shipping.tracking_codes import new_tracking_code
 
 __all__ = [
+    "ALL_SCOPES",
     "E164",
+    "SCOPES",
     "ZIP_CODE",
     "ApiKey",
     "DeliveryPartner",

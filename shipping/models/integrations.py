@@ -10,6 +10,17 @@ from django.utils import timezone
 
 from shipping.models.accounts import Seller
 
+# What an API key may be allowed to do; each API operation needs one of them.
+SCOPES = {
+    "shipments:read": "Read shipments, their timelines and labels.",
+    "shipments:write": "Create, cancel, tag and simulate shipments.",
+    "webhooks:manage": "Register, change, test and read webhook endpoints.",
+    "account:read": "Read the account (GET /me/) and the list of API keys.",
+    "account:write": "Change the account (PATCH /me/) and revoke one API key.",
+}
+ALL_SCOPES = " ".join(SCOPES)
+_SHOWN_MODE = {"fsk_l_": "fsk_live_", "fsk_t_": "fsk_test_"}
+
 
 class ApiKey(models.Model):
     """A seller's long-lived key: a visible prefix and a hash of the whole key."""
@@ -24,6 +35,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the key may do: space-separated scopes (keys made before scopes
+    # existed hold all of them).
+    scopes = models.CharField(max_length=200, default=ALL_SCOPES, db_default=ALL_SCOPES)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # A test key (fsk_test_...) sees and makes test shipments only.
+    livemode = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         verbose_name = "API key"
@@ -34,12 +51,28 @@ class ApiKey(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.prefix})"
+        return f"{self.name} ({self.shown_prefix})"
+
+    @property
+    def shown_prefix(self) -> str:
+        """How the key begins (``fsk_test_AbCd1234``), from the stored prefix
+        (``fsk_t_AbCd1234``: the column holds 16 characters)."""
+        head = self.prefix[:6]
+        shown = _SHOWN_MODE.get(head)
+        return shown + self.prefix[6:] if shown else self.prefix
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    @property
+    def scope_list(self) -> list[str]:
+        return sorted(self.scope_set)
 
     @property
     def log_label(self) -> str:
         """What the request log records of this credential: never the key."""
-        return f"api-key:{self.prefix}"
+        return f"api-key:{self.shown_prefix}"
 
 
 class WebhookEndpoint(models.Model):
@@ -50,6 +83,10 @@ class WebhookEndpoint(models.Model):
         SHIPMENT_STATUS_CHANGED = "shipment.status_changed"
         SHIPMENT_CANCELLED = "shipment.cancelled"
         SHIPMENT_DELIVERED = "shipment.delivered"
+
+    # A seller's test ping (POST /webhooks/{id}/test): sent to that endpoint
+    # only, whatever it subscribed to.
+    PING = "webhook.ping"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     seller = models.ForeignKey(
@@ -69,6 +106,10 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.disabled_at is None
 
 
 class WebhookDelivery(models.Model):

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.utils import timezone
 
 from shipping.models.accounts import E164, ZIP_CODE, DeliveryPartner, Seller
@@ -51,6 +51,22 @@ class Shipment(models.Model):
     destination_zip_code = models.CharField(max_length=10, validators=[ZIP_CODE])
     recipient_email = models.EmailField()
     recipient_phone = models.CharField(max_length=16, blank=True, validators=[E164])
+    # The label's address block: never shown on public pages.
+    recipient_name = models.CharField(max_length=100, blank=True, db_default="")
+    recipient_address_line1 = models.CharField(
+        max_length=200, blank=True, db_default=""
+    )
+    recipient_address_line2 = models.CharField(
+        max_length=200, blank=True, db_default=""
+    )
+    # The seller's own id for it (an order number): unique per seller and mode.
+    reference = models.CharField(max_length=100, blank=True, db_default="")
+    metadata = models.JSONField(
+        default=dict, blank=True, db_default=Value({}, JSONField())
+    )
+    # False for a test key's shipment: no partner carries it, no recipient
+    # hears of it, and live keys never see it (nor test keys live ones).
+    livemode = models.BooleanField(default=True, db_default=True)
     # Looked up by the owner's list indexes below, which they lead.
     seller = models.ForeignKey(
         Seller, on_delete=models.PROTECT, related_name="shipments", db_index=False
@@ -72,6 +88,12 @@ class Shipment(models.Model):
             models.CheckConstraint(
                 condition=Q(weight_kg__gt=0) & Q(weight_kg__lte=25),
                 name="shipment_weight_range",
+            ),
+            # A reference is the seller's order number: one shipment each.
+            models.UniqueConstraint(
+                fields=["seller", "livemode", "reference"],
+                condition=~Q(reference=""),
+                name="shipment_reference_unique",
             ),
         ]
         # Each owner's list in its order (shipping/selectors/lists.py): newest

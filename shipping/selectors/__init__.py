@@ -4,6 +4,7 @@ from shipping.selectors.integrations import (
     api_keys_of,
     shipment_timeline,
     webhook_deliveries,
+    webhook_delivery,
     webhooks_of,
 )
 from shipping.selectors.lists import ShipmentList, shipment_list_for_user
@@ -34,5 +35,6 @@ __all__ = [
     "tracking_code_known",
     "user_with_profile",
     "webhook_deliveries",
+    "webhook_delivery",
     "webhooks_of",
 ]

@@ -38,6 +38,11 @@ def webhook_deliveries(*, seller: Seller, webhook_id: Any) -> QuerySetSource:
     return QuerySetSource(deliveries, NEWEST_FIRST)
 
 
+def webhook_delivery(*, delivery_id: Any) -> WebhookDelivery:
+    """One delivery (the caller checked whose it is)."""
+    return WebhookDelivery.objects.get(pk=delivery_id)
+
+
 def shipment_timeline(*, shipment_id: Any) -> QuerySetSource:
     """A shipment's events, oldest first (the caller checked who may see them)."""
     events = ShipmentEvent.objects.filter(shipment_id=shipment_id)

@@ -37,8 +37,8 @@ _FILTERS = {
 }
 
 
-def _owned(owner: str, values: dict[str, Any]) -> QuerySet[Shipment]:
-    shipments = Shipment.objects.filter(**{owner: values["owner"]})
+def _owned(owner: str, livemode: bool, values: dict[str, Any]) -> QuerySet[Shipment]:
+    shipments = Shipment.objects.filter(livemode=livemode, **{owner: values["owner"]})
     if "status" in values:
         shipments = shipments.filter(status=values["status"])
     if "tag" in values:
@@ -52,9 +52,9 @@ def _owned(owner: str, values: dict[str, Any]) -> QuerySet[Shipment]:
     return shipments
 
 
-# One compiled query per (kind, owner, filters, order, positioned, backwards),
-# made the first time a request needs it.
-_QueryKey = tuple[str, str, tuple[str, ...], Order, bool, bool]
+# One compiled query per (kind, owner, mode, filters, order, positioned,
+# backwards), made the first time a request needs it.
+_QueryKey = tuple[str, str, bool, tuple[str, ...], Order, bool, bool]
 _LISTS: dict[_QueryKey, CompiledQuery] = {}
 
 
@@ -62,13 +62,13 @@ def _list_query(key: _QueryKey) -> CompiledQuery:
     query = _LISTS.get(key)
     if query is not None:
         return query
-    kind, owner, filters, order, positioned, backwards = key
+    kind, owner, livemode, filters, order, positioned, backwards = key
     fields = {"owner": _FIELD(owner), **{name: _FILTERS[name] for name in filters}}
     if positioned:
         fields |= {"at": _FIELD(order.field), "key": Shipment._meta.pk}
 
     def build(**values: Any) -> QuerySet[Any]:
-        owned = _owned(owner, values)
+        owned = _owned(owner, livemode, values)
         if kind == "count":
             return owned.values_list("pk")
         after = Position(values["at"], values["key"]) if positioned else None
@@ -86,8 +86,10 @@ class ShipmentList:
     Each window is one query on the owner's index and one for the tags.
     """
 
-    def __init__(self, owner: str | None, values: dict[str, Any]) -> None:
-        self.owner, self.values = owner, values
+    def __init__(
+        self, owner: str | None, values: dict[str, Any], *, livemode: bool = True
+    ) -> None:
+        self.owner, self.values, self.livemode = owner, values, livemode
         self.filters = tuple(name for name in values if name != "owner")
         self.order = UPDATED if "updated_since" in values else CREATED
 
@@ -122,6 +124,7 @@ class ShipmentList:
         key = (
             kind,
             self.owner or "seller",
+            self.livemode,
             self.filters,
             self.order,
             positioned,
@@ -138,8 +141,10 @@ def shipment_list_for_user(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     updated_since: datetime | None = None,
+    livemode: bool = True,
 ) -> ShipmentList:
-    """A seller's own or a partner's assigned shipments, filtered (keyset pages)."""
+    """A seller's own or a partner's assigned shipments, filtered (keyset pages):
+    a seller's in the caller's mode, a partner's live ones only."""
     filters = {
         "status": status,
         "tag": tag,
@@ -147,6 +152,9 @@ def shipment_list_for_user(
         "created_before": created_before,
         "updated_since": updated_since,
     }
+    owner = _OWNER.get(user.role)  # type: ignore[call-overload]
+    if owner == "delivery_partner":
+        livemode = True
     values: dict[str, Any] = {"owner": user.pk}
     values.update((name, value) for name, value in filters.items() if value)
-    return ShipmentList(_OWNER.get(user.role), values)  # type: ignore[call-overload]
+    return ShipmentList(owner, values, livemode=livemode)

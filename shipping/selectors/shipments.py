@@ -31,6 +31,12 @@ class ShipmentRow:
     destination_zip_code: str
     recipient_email: str
     recipient_phone: str
+    recipient_name: str
+    recipient_address_line1: str
+    recipient_address_line2: str
+    reference: str
+    metadata: dict[str, str]
+    livemode: bool
     seller_id: int
     seller_name: str
     delivery_partner_id: int
@@ -79,18 +85,23 @@ def _shown(shipments: QuerySet[Shipment]) -> QuerySet[Any]:
     ).values_list(*_COLUMNS)
 
 
-def _detail_query(owner: str) -> CompiledQuery:
+def _detail_query(owner: str, livemode: bool) -> CompiledQuery:
     return CompiledQuery(
         lambda **values: _shown(
             Shipment.objects.filter(
-                pk=values["shipment"], **{owner: values["owner"]}
+                pk=values["shipment"], livemode=livemode, **{owner: values["owner"]}
             ).order_by()  # one row: nothing to sort
         ),
         {"owner": _FIELD(owner), "shipment": Shipment._meta.pk},
     )
 
 
-_DETAILS = {owner: _detail_query(owner) for owner in _OWNER.values()}
+# By owner and mode (a partner's are live only).
+_DETAILS = {
+    ("seller", True): _detail_query("seller", True),
+    ("seller", False): _detail_query("seller", False),
+    ("delivery_partner", True): _detail_query("delivery_partner", True),
+}
 _TAGS_OF: dict[int, CompiledQuery] = {}  # by how many shipments: an IN list each
 _TRACKED = CompiledQuery(
     lambda code: (
@@ -140,14 +151,18 @@ def _tags_query(size: int) -> CompiledQuery:
 
 
 def shipment_get_for_user(
-    *, user: User, shipment_id: Any, tags: bool = True
+    *, user: User, shipment_id: Any, tags: bool = True, livemode: bool = True
 ) -> ShipmentRow:
-    """The shipment if the caller owns or carries it; 404 otherwise (never 403).
+    """The shipment if the caller owns or carries it, in the caller's mode
+    (a test key's shipments are test ones; partners carry live ones only);
+    404 otherwise (never 403).
 
     Without ``tags`` its ``tag_names`` stay empty (one query fewer).
     """
     owner = _OWNER.get(user.role)  # type: ignore[call-overload]
-    row = owner and _DETAILS[owner].first(owner=user.pk, shipment=shipment_id)
+    if owner == "delivery_partner":
+        livemode = True
+    row = owner and _DETAILS[owner, livemode].first(owner=user.pk, shipment=shipment_id)
     if not row:
         raise NotFound()
     return _with_tag_names([row])[0] if tags else ShipmentRow(**row)

@@ -48,6 +48,7 @@ from shipping.services.notifications import (
     notification_planned,
 )
 from shipping.services.partners import PartnerChoice, partner_candidates
+from shipping.services.references import shipment_referenced
 from shipping.services.webhooks import (
     Endpoints,
     webhook_deliveries_planned,
@@ -78,33 +79,94 @@ def shipment_create_answer(
     destination_zip_code: str,
     recipient_email: str,
     recipient_phone: str = "",
+    recipient_name: str = "",
+    recipient_address_line1: str = "",
+    recipient_address_line2: str = "",
+    reference: str = "",
+    metadata: dict[str, str] | None = None,
     tags: Iterable[str] = (),
     idempotency: IdempotencyKey | None = None,
+    livemode: bool = True,
 ) -> Created:
     """Create a shipment, assign a partner, start the timeline, notify the
     recipient, record the seller's webhooks; or replay the key's first answer.
 
     With ``idempotency`` the same key and body answer once; concurrent
-    repeats wait for the first and replay it; another body is a 409.
+    repeats wait for the first and replay it; another body is a 409. A
+    ``reference`` is the seller's own id: a second create with it answers the
+    first shipment (200) if it asks for the same, else 409. A test shipment
+    (``livemode`` false) takes no partner capacity and mails its seller.
     """
-    zip_code = normalize_zip_code(destination_zip_code)
-    tag_objects = shipments.tags_get(tags)
+    fields: dict[str, Any] = {
+        "content": content,
+        "weight_kg": weight_kg,
+        "destination_zip_code": destination_zip_code,
+        "recipient_email": recipient_email,
+        "recipient_phone": recipient_phone,
+        "recipient_name": recipient_name,
+        "recipient_address_line1": recipient_address_line1,
+        "recipient_address_line2": recipient_address_line2,
+        "reference": reference,
+        "metadata": metadata or {},
+        "tags": list(tags),
+    }
+    if reference:
+        earlier = _referenced(seller, livemode, fields)
+        if earlier is not None:
+            return earlier
+    try:
+        return _create(
+            seller=seller, idempotency=idempotency, livemode=livemode, fields=fields
+        )
+    except IntegrityError as error:
+        if not (reference and "shipment_reference_unique" in str(error)):
+            raise
+    # A concurrent create with the reference committed first.
+    earlier = _referenced(seller, livemode, fields)
+    if earlier is None:
+        raise RuntimeError("a reference conflicted and then vanished")
+    return earlier
+
+
+def _referenced(
+    seller: Seller, livemode: bool, fields: dict[str, Any]
+) -> Created | None:
+    earlier = shipment_referenced(seller=seller, livemode=livemode, fields=fields)
+    if earlier is None:
+        return None
+    return Created(200, answer_of(earlier), earlier, replayed=True)
+
+
+def _create(
+    *,
+    seller: Seller,
+    idempotency: IdempotencyKey | None,
+    livemode: bool,
+    fields: dict[str, Any],
+) -> Created:
+    """Write a new shipment of ``fields`` (as :func:`shipment_create_answer`
+    takes them), or replay the first answer of ``idempotency``."""
+    given = dict(fields)
+    tag_objects = shipments.tags_get(given.pop("tags"))
+    zip_code = normalize_zip_code(given.pop("destination_zip_code"))
+    email = given.pop("recipient_email").strip().lower()
     now = timezone.now()
     shipment = Shipment(
         id=uuid.uuid4(),
         tracking_code=new_tracking_code(),
         status=PLACED,
-        content=content,
-        weight_kg=weight_kg,
         destination_zip_code=zip_code,
-        recipient_email=recipient_email.strip().lower(),
-        recipient_phone=recipient_phone,
+        recipient_email=email,
+        livemode=livemode,
         seller=seller,
         created_at=now,
         updated_at=now,
+        **given,
     )
     shipment.tag_names = sorted(tag.name for tag in tag_objects)  # type: ignore[attr-defined]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not livemode:
+        # SQLite, and test shipments (no capacity taken, mail to the seller):
+        # the ORM in a transaction.
         return _create_with_orm(shipment, tag_objects, seller, idempotency)
     candidates = partner_candidates(zip_code=zip_code)
     endpoints = webhook_endpoints_of(seller_id=seller.pk)
@@ -117,15 +179,11 @@ def shipment_create_answer(
                 raise
             replayed = idempotency_replay(seller=seller, key=idempotency)
             if replayed is None:  # the first use expired: this one counts
-                return shipment_create_answer(
+                return _create(
                     seller=seller,
-                    content=content,
-                    weight_kg=weight_kg,
-                    destination_zip_code=destination_zip_code,
-                    recipient_email=recipient_email,
-                    recipient_phone=recipient_phone,
-                    tags=[tag.name for tag in tag_objects],
                     idempotency=idempotency,
+                    livemode=livemode,
+                    fields=fields,
                 )
             return Created(replayed.status, replayed.body or {}, replayed=True)
         if written:
@@ -178,6 +236,7 @@ def _plan(
             events=[Event.SHIPMENT_CREATED],
             data=data,
             now=shipment.created_at,
+            livemode=shipment.livemode,
         ),
         key=idempotency,
     )

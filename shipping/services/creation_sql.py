@@ -93,6 +93,8 @@ def _statement(tags: bool, deliveries: bool, key: bool) -> str:
             "endpoint_id": "uuid",
             "event_type": "text",
             "body": "text",
+            "state": "text",
+            "last_error": "text",
         }
         unnest = ", ".join(f"%(d_{name}s)s::{kind}[]" for name, kind in arrays.items())
         given = {name: f"d.{name}" for name in arrays}
@@ -170,7 +172,7 @@ def _params(plan: Plan) -> dict[str, Any]:
     if plan.tags:
         params["tag_ids"] = [tag.pk for tag in plan.tags]
     if plan.deliveries:
-        for name in ("id", "endpoint_id", "event_type", "body"):
+        for name in ("id", "endpoint_id", "event_type", "body", "state", "last_error"):
             params[f"d_{name}s"] = [getattr(d, name) for d in plan.deliveries]
         template = plan.deliveries[0]
         params.update(_values(template, "w"))

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from shipping.models import Notification
 from shipping.services.tokens import delivery_code
@@ -187,14 +188,23 @@ def build_email(notification: Notification) -> EmailMultiAlternatives:
     if code is not None:
         context["verification_code"] = code
     template = f"shipping/email/{notification.kind}"
+    subject = SUBJECTS[Notification.Kind(notification.kind)]
+    text: str = render_to_string(f"{template}.txt", context)
+    html: str = render_to_string(f"{template}.html", context)
+    if context.get("test_mode"):  # a test shipment's mail, sent to its seller
+        notice = (
+            "TEST MODE: this is about a test shipment. A live one would have "
+            f"mailed {context.get('test_recipient', 'its recipient')}."
+        )
+        subject = f"[TEST] {subject}"
+        text = f"{notice}\n\n{text}"
+        html = f"<p><strong>{escape(notice)}</strong></p>\n{html}"
     message = EmailMultiAlternatives(
-        subject=SUBJECTS[Notification.Kind(notification.kind)],
-        body=render_to_string(f"{template}.txt", context),
+        subject=subject,
+        body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.recipient],
         headers={"Message-ID": notification_message_id(notification)},
     )
-    message.attach_alternative(
-        render_to_string(f"{template}.html", context), "text/html"
-    )
+    message.attach_alternative(html, "text/html")
     return message

@@ -39,9 +39,28 @@ def partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
     ]
 
 
-def partner_choose(*, zip_code: str) -> PartnerChoice:
-    """The least-loaded approved partner with capacity left, read without a lock."""
-    candidates = partner_candidates(zip_code=zip_code)
+# A test shipment's partner: any approved one serving the zip code, full or
+# not (it takes no capacity, and the partner never sees it).
+_SERVING = CompiledQuery(
+    lambda zip_code: (
+        DeliveryPartner.objects.filter(
+            zip_codes__zip_code=zip_code, approved_at__isnull=False
+        )
+        .order_by("pk")
+        .values_list("pk", "user__name")
+    ),
+    {"zip_code": ServiceableZipCode._meta.get_field("zip_code")},
+)
+
+
+def partner_choose(*, zip_code: str, livemode: bool = True) -> PartnerChoice:
+    """The least-loaded approved partner with capacity left, read without a
+    lock; for a test shipment, the first approved partner serving the zip."""
+    if livemode:
+        candidates = partner_candidates(zip_code=zip_code)
+    else:
+        rows = _SERVING.rows(zip_code=zip_code)
+        candidates = [PartnerChoice(id=r["pk"], name=r["user__name"]) for r in rows]
     if not candidates:
         raise NoPartnerAvailable(attr="destination_zip_code")
     return candidates[0]

@@ -21,13 +21,15 @@ from shipping.models import (
     WebhookEndpoint,
     normalize_zip_code,
 )
+from shipping.representations import tracking_url
 from shipping.services.delivery_codes import (
     MAX_CODES_PER_SHIPMENT,
     verification_check,
     verification_start,
 )
-from shipping.services.notifications import absolute_url, notification_queue
+from shipping.services.notifications import absolute_url
 from shipping.services.partners import partner_choose, partner_release, partner_reserve
+from shipping.services.test_mode import shipment_notify
 from shipping.services.tokens import review_token
 from shipping.services.webhooks import webhook_events_record
 
@@ -66,7 +68,7 @@ def tracking_context(
     """What a recipient's mail about ``shipment`` says and links to."""
     return {
         "tracking_code": shipment.tracking_code,
-        "tracking_url": absolute_url(f"/track/{shipment.tracking_code}/"),
+        "tracking_url": tracking_url(shipment.tracking_code),
         "content": shipment.content,
         "partner_name": partner_name or shipment.delivery_partner.user.name,
     }
@@ -97,7 +99,8 @@ def shipment_write(*, shipment: Shipment, tags: list[Tag], origin: str) -> Shipm
     """Write a new shipment by the ORM (SQLite; PostgreSQL writes it in one
     statement): a partner is reserved, the timeline started, the recipient
     told and the seller's webhooks recorded, in one transaction."""
-    chosen = partner_choose(zip_code=shipment.destination_zip_code)
+    zip_code = shipment.destination_zip_code
+    chosen = partner_choose(zip_code=zip_code, livemode=shipment.livemode)
     shipment.delivery_partner_id = chosen.id
     shipment.save(force_insert=True)
     if tags:
@@ -105,13 +108,14 @@ def shipment_write(*, shipment: Shipment, tags: list[Tag], origin: str) -> Shipm
     event_append(
         shipment=shipment, location_zip_code=origin, description="Shipment placed"
     )
-    # Last: the partner row is locked only from here to the commit.
-    partner = partner_reserve(
-        shipment=shipment, chosen=chosen, zip_code=shipment.destination_zip_code
-    )
-    notification_queue(
+    # Last: the partner row is locked only from here to the commit. A test
+    # shipment takes no capacity.
+    partner = chosen
+    if shipment.livemode:
+        partner = partner_reserve(shipment=shipment, chosen=chosen, zip_code=zip_code)
+    shipment_notify(
+        shipment,
         kind=Notification.Kind.SHIPMENT_PLACED,
-        recipient=shipment.recipient_email,
         context=tracking_context(shipment, partner_name=partner.name),
     )
     shipment.partner_name = partner.name  # type: ignore[attr-defined]
@@ -124,8 +128,10 @@ def shipment_locked(
     shipment_id: Any,
     seller: Seller | None = None,
     partner: DeliveryPartner | None = None,
+    livemode: bool = True,
 ) -> Shipment:
-    """The shipment, row-locked for this transaction, if it is the owner's.
+    """The shipment, row-locked for this transaction, if it is the owner's
+    and in the caller's mode (a partner's are live).
 
     Another owner's shipment is a 404, exactly like one that does not exist.
     """
@@ -133,7 +139,7 @@ def shipment_locked(
     shipment = (
         Shipment.objects.select_for_update(of=("self",))
         .select_related("delivery_partner__user")
-        .filter(pk=shipment_id, **owner)
+        .filter(pk=shipment_id, livemode=livemode, **owner)
         .first()
     )
     if shipment is None:
@@ -176,7 +182,7 @@ def shipment_update(
         if new == Status.DELIVERED:
             error = verification_check(shipment=shipment, code=verification_code or "")
         if error is None:
-            _shipment_apply(
+            shipment_apply(
                 shipment=shipment,
                 new=new,
                 location_zip_code=location_zip_code,
@@ -184,13 +190,13 @@ def shipment_update(
                 estimated_delivery=estimated_delivery,
             )
             if new is not None and new != old:
-                webhook_events_record(shipment=shipment, events=_events_of(new))
+                webhook_events_record(shipment=shipment, events=events_of(new))
     if error is not None:
         raise error
     return shipment
 
 
-def _shipment_apply(
+def shipment_apply(
     *,
     shipment: Shipment,
     new: Status | None,
@@ -209,7 +215,7 @@ def _shipment_apply(
     event_append(
         shipment=shipment,
         location_zip_code=normalize_zip_code(location_zip_code or ""),
-        description=description or _default_description(new, estimated_delivery),
+        description=description or default_description(new, estimated_delivery),
     )
     if new == Status.OUT_FOR_DELIVERY:
         nonce = verification_start(shipment=shipment)
@@ -221,9 +227,9 @@ def _shipment_apply(
                 MAX_CODES_PER_SHIPMENT,
             )
             return
-        notification_queue(
+        shipment_notify(
+            shipment,
             kind=Notification.Kind.OUT_FOR_DELIVERY,
-            recipient=shipment.recipient_email,
             context={
                 **tracking_context(shipment),
                 "shipment_id": str(shipment.pk),
@@ -231,11 +237,11 @@ def _shipment_apply(
             },
         )
     elif new == Status.DELIVERED:
-        partner_release(partner_id=shipment.delivery_partner_id)
+        _release(shipment)
         token = review_token(shipment=shipment)
-        notification_queue(
+        shipment_notify(
+            shipment,
             kind=Notification.Kind.DELIVERED,
-            recipient=shipment.recipient_email,
             context={
                 **tracking_context(shipment),
                 "secret_link": absolute_url(f"/review/{token}/"),
@@ -243,7 +249,7 @@ def _shipment_apply(
         )
 
 
-def _events_of(new: Status) -> list[str]:
+def events_of(new: Status) -> list[str]:
     """The webhook events a change of status to ``new`` makes."""
     extra = {
         Status.DELIVERED: Event.SHIPMENT_DELIVERED,
@@ -252,9 +258,7 @@ def _events_of(new: Status) -> list[str]:
     return [Event.SHIPMENT_STATUS_CHANGED, *([extra[new]] if new in extra else [])]
 
 
-def _default_description(
-    new: Status | None, estimated_delivery: datetime | None
-) -> str:
+def default_description(new: Status | None, estimated_delivery: datetime | None) -> str:
     if new is None:
         return "Estimated delivery updated" if estimated_delivery else "Update"
     return {
@@ -265,22 +269,31 @@ def _default_description(
 
 
 @transaction.atomic
-def shipment_cancel(*, shipment_id: Any, seller: Seller) -> Shipment:
+def shipment_cancel(
+    *, shipment_id: Any, seller: Seller, livemode: bool = True
+) -> Shipment:
     """Cancel a placed or in-transit shipment; free the partner; tell the recipient."""
-    shipment = shipment_locked(shipment_id=shipment_id, seller=seller)
+    shipment = shipment_locked(
+        shipment_id=shipment_id, seller=seller, livemode=livemode
+    )
     if shipment.status not in CANCELLABLE:
         raise InvalidTransition(
             f"A shipment cannot go from {shipment.status} to cancelled.", attr="status"
         )
     shipment.status = Status.CANCELLED
     shipment.save(update_fields=["status", "updated_at"])
-    partner_release(partner_id=shipment.delivery_partner_id)
+    _release(shipment)
     DeliveryVerification.objects.filter(shipment=shipment).delete()
     event_append(shipment=shipment, description="Cancelled by the seller")
-    webhook_events_record(shipment=shipment, events=_events_of(Status.CANCELLED))
-    notification_queue(
-        kind=Notification.Kind.CANCELLED,
-        recipient=shipment.recipient_email,
-        context=tracking_context(shipment),
+    webhook_events_record(shipment=shipment, events=events_of(Status.CANCELLED))
+    shipment_notify(
+        shipment, kind=Notification.Kind.CANCELLED, context=tracking_context(shipment)
     )
     return shipment
+
+
+def _release(shipment: Shipment) -> None:
+    """Give back the partner's capacity a live shipment took (a test one took
+    none)."""
+    if shipment.livemode:
+        partner_release(partner_id=shipment.delivery_partner_id)

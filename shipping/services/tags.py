@@ -17,10 +17,14 @@ from shipping.services.shipments import (
 
 
 @transaction.atomic
-def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment:
+def shipment_tag_add(
+    *, shipment_id: Any, seller: Seller, name: str, livemode: bool = True
+) -> Shipment:
     """Add a handling tag (recorded on the timeline); a finished shipment is
     frozen (409)."""
-    shipment = shipment_locked(shipment_id=shipment_id, seller=seller)
+    shipment = shipment_locked(
+        shipment_id=shipment_id, seller=seller, livemode=livemode
+    )
     shipment_check_open(shipment, attr="name")
     (tag,) = tags_get([name])
     if not shipment.tags.filter(pk=tag.pk).exists():
@@ -30,10 +34,14 @@ def shipment_tag_add(*, shipment_id: Any, seller: Seller, name: str) -> Shipment
 
 
 @transaction.atomic
-def shipment_tag_remove(*, shipment_id: Any, seller: Seller, name: str) -> None:
+def shipment_tag_remove(
+    *, shipment_id: Any, seller: Seller, name: str, livemode: bool = True
+) -> None:
     """Remove a handling tag (recorded on the timeline); unknown or absent is
     404, a finished shipment 409."""
-    shipment = shipment_locked(shipment_id=shipment_id, seller=seller)
+    shipment = shipment_locked(
+        shipment_id=shipment_id, seller=seller, livemode=livemode
+    )
     shipment_check_open(shipment, attr="name")
     tag = shipment.tags.filter(name=name).first()
     if tag is None:

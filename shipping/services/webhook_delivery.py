@@ -32,10 +32,11 @@ from fastship.jobs import (
 from shipping.jobs import OUTBOX_JOB_OPTIONS, deliver_webhook_job, webhook_job_id
 from shipping.models import Notification, WebhookDelivery, WebhookEndpoint
 from shipping.services.notifications import absolute_url, notification_queue
-from shipping.services.webhooks import signature, signing_secrets
+from shipping.services.webhooks import DISABLED, signature, signing_secrets
 
 logger = logging.getLogger(__name__)
 State = WebhookDelivery.State
+Event = WebhookEndpoint.Event
 # Seconds before attempt 2, 3, ... 8: about 28 hours in all.
 RETRY_DELAYS = (5, 300, 1800, 7200, 18000, 36000, 36000)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
@@ -96,8 +97,10 @@ def delivery_attempt(*, delivery_id: str) -> bool:
     if delivery is None:
         return False
     endpoint = delivery.endpoint
-    if endpoint.disabled_at is not None:
-        _settle(delivery, outbound.Outcome(None, "endpoint disabled"), final=True)
+    # A disabled endpoint is sent nothing but its seller's test ping (a check
+    # before re-enabling it).
+    if endpoint.disabled_at is not None and delivery.event_type != WebhookEndpoint.PING:
+        _settle(delivery, outbound.Outcome(None, DISABLED), final=True)
         return False
     now = timezone.now()
     timestamp = int(now.timestamp())
@@ -212,11 +215,7 @@ def _note_failure(endpoint_id: Any, *, now: datetime) -> None:
         limit = timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS)
         if endpoint.failing_since > now - limit:
             return
-        endpoint.disabled_at = now
-        endpoint.save(update_fields=["disabled_at"])
-        WebhookDelivery.objects.filter(endpoint=endpoint, state=State.PENDING).update(
-            state=State.FAILED, last_error="endpoint disabled"
-        )
+        endpoint_disable(endpoint, now=now)
         notification_queue(
             kind=Notification.Kind.WEBHOOK_DISABLED,
             recipient=endpoint.seller.user.email,
@@ -227,6 +226,16 @@ def _note_failure(endpoint_id: Any, *, now: datetime) -> None:
             },
         )
         logger.error("webhook endpoint %s disabled after failing for days", endpoint.pk)
+
+
+def endpoint_disable(endpoint: WebhookEndpoint, *, now: datetime) -> None:
+    """Disable an endpoint (in the caller's transaction): its unsent
+    deliveries wait, failed as ``DISABLED``, for it to be enabled again."""
+    endpoint.disabled_at = now
+    endpoint.save(update_fields=["disabled_at"])
+    WebhookDelivery.objects.filter(endpoint=endpoint, state=State.PENDING).update(
+        state=State.FAILED, last_error=DISABLED
+    )
 
 
 def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int:
@@ -262,13 +271,19 @@ def deliveries_relay(*, older_than_seconds: float = 30, limit: int = 500) -> int
     )
 
 
-def deliveries_redeliver(*, delivery_ids: list[Any]) -> int:
-    """Send deliveries again now, whatever became of them (an operator's call)."""
-    rows = list(
-        WebhookDelivery.objects.filter(pk__in=delivery_ids)
-        .exclude(state=State.SENDING)
-        .values_list("pk", "attempts")
-    )
+def deliveries_redeliver(
+    *, delivery_ids: list[Any] | None = None, held_for: Any = None
+) -> int:
+    """Send deliveries again now, whatever became of them (an operator's or
+    the seller's call), with their ``webhook-id``: those of ``delivery_ids``,
+    or the ones ``held_for`` an endpoint while it was disabled."""
+    if held_for is not None:
+        chosen = WebhookDelivery.objects.filter(
+            endpoint_id=held_for, state=State.FAILED, last_error=DISABLED
+        )
+    else:
+        chosen = WebhookDelivery.objects.filter(pk__in=delivery_ids or [])
+    rows = list(chosen.exclude(state=State.SENDING).values_list("pk", "attempts"))
     WebhookDelivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
         state=State.PENDING, next_attempt_at=timezone.now(), delivered_at=None
     )

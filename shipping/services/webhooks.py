@@ -31,6 +31,7 @@ from shipping.models import Seller, Shipment, WebhookDelivery, WebhookEndpoint
 from shipping.representations import ShipmentOutputSerializer
 
 Event = WebhookEndpoint.Event
+State = WebhookDelivery.State
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format, not a secret
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS_PER_SELLER = 10
@@ -82,8 +83,12 @@ def webhook_create(*, seller: Seller, url: str, events: list[str]) -> WebhookEnd
         )
 
 
-def _endpoint_of(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint.objects.filter(pk=webhook_id, seller=seller).first()
+def endpoint_of(
+    *, seller: Seller, webhook_id: Any, lock: bool = False
+) -> WebhookEndpoint:
+    """The seller's endpoint (row-locked with ``lock``, in a transaction)."""
+    endpoints = WebhookEndpoint.objects.filter(pk=webhook_id, seller=seller)
+    endpoint = (endpoints.select_for_update() if lock else endpoints).first()
     if endpoint is None:  # another seller's is a 404 too
         raise NotFound("No such webhook.")
     return endpoint
@@ -91,13 +96,13 @@ def _endpoint_of(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint:
 
 def webhook_delete(*, seller: Seller, webhook_id: Any) -> None:
     """Remove an endpoint; its pending deliveries go with it."""
-    _endpoint_of(seller=seller, webhook_id=webhook_id).delete()
+    endpoint_of(seller=seller, webhook_id=webhook_id).delete()
 
 
 @transaction.atomic
 def webhook_rotate_secret(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint:
     """A new secret; the old one signs as well for the next 24 hours."""
-    endpoint = _endpoint_of(seller=seller, webhook_id=webhook_id)
+    endpoint = endpoint_of(seller=seller, webhook_id=webhook_id)
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = timezone.now() + ROTATION_OVERLAP
     endpoint.secret = new_secret()
@@ -107,19 +112,30 @@ def webhook_rotate_secret(*, seller: Seller, webhook_id: Any) -> WebhookEndpoint
     return endpoint
 
 
-# A seller's enabled endpoints and the events each takes (a query compiled once).
+# A seller's endpoints, the events each takes and whether it is enabled (a
+# query compiled once).
 _ENDPOINTS = CompiledQuery(
-    lambda seller: WebhookEndpoint.objects.filter(
-        seller=seller, disabled_at__isnull=True
-    ).values_list("id", "events"),
+    lambda seller: WebhookEndpoint.objects.filter(seller=seller).values_list(
+        "id", "events", "disabled_at"
+    ),
     {"seller": WebhookEndpoint._meta.get_field("seller")},
 )
-Endpoints = list[tuple[Any, list[str]]]
+Endpoints = list[tuple[Any, list[str], bool]]
+# What a delivery not sent because its endpoint is disabled says; re-enabling
+# the endpoint sends these (the ones retention has not deleted).
+DISABLED = "endpoint disabled"
 
 
 def webhook_endpoints_of(*, seller_id: int) -> Endpoints:
-    """The seller's enabled endpoints: (id, the events it is subscribed to)."""
-    return [(row["id"], row["events"]) for row in _ENDPOINTS.rows(seller=seller_id)]
+    """The seller's endpoints: (id, the events it is subscribed to, enabled).
+
+    A disabled endpoint's events are recorded too, unsent (``DISABLED``), so
+    re-enabling it delivers what happened meanwhile.
+    """
+    return [
+        (row["id"], row["events"], row["disabled_at"] is None)
+        for row in _ENDPOINTS.rows(seller=seller_id)
+    ]
 
 
 def webhook_deliveries_planned(
@@ -128,14 +144,15 @@ def webhook_deliveries_planned(
     events: list[str],
     data: dict[str, Any] | Callable[[], dict[str, Any]],
     now: datetime | None = None,
+    livemode: bool = True,
 ) -> list[WebhookDelivery]:
     """The delivery rows, not yet saved, of ``events`` for the endpoints
     subscribed to them; each event's body is rendered once (``data`` may be a
     callable, called only when some endpoint is subscribed)."""
     subscribed = [
-        (event, endpoint_id)
+        (event, endpoint_id, enabled)
         for event in events
-        for endpoint_id, taken in endpoints
+        for endpoint_id, taken, enabled in endpoints
         if event in taken
     ]
     if not subscribed:
@@ -144,11 +161,16 @@ def webhook_deliveries_planned(
     now = now or timezone.now()
     bodies = {
         event: json.dumps(
-            {"type": event, "timestamp": now.isoformat(), "data": shown},
+            {
+                "type": event,
+                "timestamp": now.isoformat(),
+                "livemode": livemode,
+                "data": shown,
+            },
             separators=(",", ":"),
             default=str,
         )
-        for event, _ in subscribed
+        for event, _, _ in subscribed
     }
     return [
         WebhookDelivery(
@@ -156,16 +178,21 @@ def webhook_deliveries_planned(
             endpoint_id=endpoint_id,
             event_type=event,
             body=bodies[event],
+            state=State.PENDING if enabled else State.FAILED,
+            last_error="" if enabled else DISABLED,
             created_at=now,
             next_attempt_at=now,
         )
-        for event, endpoint_id in subscribed
+        for event, endpoint_id, enabled in subscribed
     ]
 
 
 def webhooks_hand_over(deliveries: list[WebhookDelivery]) -> None:
-    """Hand saved deliveries to RQ once their transaction commits."""
+    """Hand saved deliveries to RQ once their transaction commits (those to
+    send: not a disabled endpoint's)."""
     for delivery in deliveries:
+        if delivery.state != State.PENDING:
+            continue
         background_enqueuer.submit_after_commit(
             "webhooks",
             deliver_webhook_job,
@@ -193,6 +220,7 @@ def webhook_events_record(*, shipment: Shipment, events: list[str]) -> int:
         endpoints=webhook_endpoints_of(seller_id=shipment.seller_id),
         events=events,
         data=data,
+        livemode=shipment.livemode,
     )
     WebhookDelivery.objects.bulk_create(deliveries)
     webhooks_hand_over(deliveries)

@@ -30,8 +30,21 @@ def error_code(response) -> str:
 def test_a_key_is_shown_once_and_stored_only_as_a_hash(api):
     seller = seller_make()
     made = make_key(api, seller)
-    assert set(made) == {"id", "name", "prefix", "key", "created_at", "last_used_at"}
+    assert set(made) == {
+        "id",
+        "name",
+        "prefix",
+        "key",
+        "livemode",
+        "scopes",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+    }
     assert made["key"].startswith(made["prefix"] + ".")
+    assert made["prefix"].startswith("fsk_live_")
+    assert made["livemode"] is True
+    assert made["expires_at"] is None
     row = ApiKey.objects.get(pk=made["id"])
     assert made["key"] not in row.hashed_key
     assert row.hashed_key.startswith("sha512$$")

@@ -9,6 +9,7 @@ transaction that read before it wrote got "database is locked" at once.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 from collections import Counter
@@ -110,9 +111,10 @@ def test_sign_ups_and_creates_back_to_back_and_at_once_all_succeed(port):
     assert seen == {"sign-up": {201: 20}, "create": {201: 20}}, (seen, bodies)
 
 
-def test_the_integrations_example_runs_verbatim(port):
-    """docs/integrations.md's block: a key from a login, a list with the key,
-    a webhook registered, as pasted into a shell against `make run`."""
+def test_the_integrations_example_runs_verbatim(port, tmp_path):
+    """docs/integrations.md's block, as pasted into a shell against `make
+    run`: a test key, a webhook and its ping, a test shipment by reference, its
+    label, its simulated moves, then a live key that sees none of it."""
     doc = (PROJECT_DIR / "docs" / "integrations.md").read_text()
     script = doc.split("```sh\n", 1)[1].split("```", 1)[0]
     script = script.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}")
@@ -122,8 +124,16 @@ def test_the_integrations_example_runs_verbatim(port):
         text=True,
         timeout=120,
         check=False,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    listed, registered = result.stdout.strip().splitlines()
-    assert json.loads(listed)["results"], listed
-    assert json.loads(registered)["secret"].startswith("whsec_"), registered
+    key, ping, made, repeated, *moves, unseen, unscoped = (
+        result.stdout.strip().splitlines()
+    )
+    assert re.match(r"^fsk_test_[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}$", key), key
+    assert ping == "webhook.ping"
+    assert made == repeated
+    assert re.match(r"^[0-9a-f-]{36}$", made)
+    assert moves == ["in_transit", "out_for_delivery", "delivered"]
+    assert (unseen, unscoped) == ("404", "403")
+    assert (tmp_path / "label.pdf").read_bytes().startswith(b"%PDF-")

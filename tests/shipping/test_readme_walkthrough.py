@@ -57,6 +57,7 @@ def test_the_readme_walkthrough_runs_twice_in_the_embedded_mode(tmp_path):
             assert re.match(
                 r"^FS-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}$", lines[1]
             )
-            assert lines[2:5] == ["in_transit", "out_for_delivery", "delivered"]
-            assert '"status":"delivered"' in lines[5]
+            assert lines[2] == "2"  # the ZPL label's barcode and QR code
+            assert lines[3:6] == ["in_transit", "out_for_delivery", "delivered"]
+            assert '"status":"delivered"' in lines[6]
         assert outputs[0].stdout.splitlines()[0] != outputs[1].stdout.splitlines()[0]

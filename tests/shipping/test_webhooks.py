@@ -278,7 +278,7 @@ def test_the_body_is_the_shipment_as_its_seller_sees_it(api):
         attempt_all_due()
         (request,) = receiver.wait_for(1)
     payload = json.loads(request.body)
-    assert set(payload) == {"type", "timestamp", "data"}
+    assert set(payload) == {"type", "timestamp", "livemode", "data"}
     shown = api.get(
         f"/api/v1/shipments/{created.json()['id']}/", **bearer(seller)
     ).json()

@@ -1,0 +1,54 @@
+"""A test shipment moved by its seller as its partner would (test mode)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from shipping.exceptions import InvalidTransition
+from shipping.models import Seller, Shipment
+from shipping.services.shipments import (
+    CANCELLABLE,
+    PARTNER_TRANSITIONS,
+    Status,
+    default_description,
+    events_of,
+    shipment_apply,
+    shipment_cancel,
+    shipment_check_open,
+    shipment_locked,
+)
+from shipping.services.webhooks import webhook_events_record
+
+# What a test shipment may be moved to by its seller (POST .../simulate/{status}):
+# the partner's steps, delivery without a code, and cancelling.
+SIMULATED = PARTNER_TRANSITIONS | {(old, Status.CANCELLED) for old in CANCELLABLE}
+
+
+def shipment_simulate(*, shipment_id: Any, seller: Seller, status: str) -> Shipment:
+    """Move a test shipment as a partner would (no code is asked to deliver it):
+    the same timeline, mails (to the seller) and webhooks (``livemode`` false)."""
+    new = Status(status)
+    if new == Status.CANCELLED:
+        return shipment_cancel(shipment_id=shipment_id, seller=seller, livemode=False)
+    with transaction.atomic():
+        shipment = shipment_locked(
+            shipment_id=shipment_id, seller=seller, livemode=False
+        )
+        old = Status(shipment.status)
+        shipment_check_open(shipment)
+        if (old, new) not in SIMULATED:
+            raise InvalidTransition(
+                f"A shipment cannot go from {old.value} to {new.value}.", attr="status"
+            )
+        shipment_apply(
+            shipment=shipment,
+            new=new,
+            location_zip_code=shipment.destination_zip_code,
+            description=f"{default_description(new, None)} (simulated)",
+            estimated_delivery=None,
+        )
+        if new != old:
+            webhook_events_record(shipment=shipment, events=events_of(new))
+    return shipment
