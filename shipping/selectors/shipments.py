@@ -7,12 +7,14 @@ no queryset built, no SQL compiled and no model instances made per request.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from fastship.compiled import CompiledQuery, Row
 from shipping.exceptions import NotFound
@@ -72,7 +74,14 @@ class TrackingRow:
         return str(Shipment.Status(self.status).label)
 
 
-_COLUMNS = [name for name in ShipmentRow.__slots__ if name != "tag_names"]
+# The metadata is read as its JSON text (no converter runs on the row: with
+# one, every row of a page took Django's per-row converter loop) and parsed
+# here, the usual empty map without parsing.
+_COLUMNS = [
+    "metadata_json" if name == "metadata" else name
+    for name in ShipmentRow.__slots__
+    if name != "tag_names"
+]
 _OWNER = {User.Role.SELLER: "seller", User.Role.PARTNER: "delivery_partner"}
 _FIELD = Shipment._meta.get_field
 
@@ -80,6 +89,7 @@ _FIELD = Shipment._meta.get_field
 def _shown(shipments: QuerySet[Shipment]) -> QuerySet[Any]:
     # The two names the answer shows, joined in as columns.
     return shipments.annotate(
+        metadata_json=Cast("metadata", TextField()),
         seller_name=F("seller__user__name"),
         partner_name=F("delivery_partner__user__name"),
     ).values_list(*_COLUMNS)
@@ -124,9 +134,15 @@ _EVENTS = CompiledQuery(
 )
 
 
+def _shipment_row(row: Row) -> ShipmentRow:
+    text = row.pop("metadata_json")
+    row["metadata"] = {} if text == "{}" else json.loads(text)
+    return ShipmentRow(**row)
+
+
 def _with_tag_names(rows: list[Row]) -> list[ShipmentRow]:
     """Shipment rows with their sorted tag names, in one query for them all."""
-    shipments = [ShipmentRow(**row) for row in rows]
+    shipments = [_shipment_row(row) for row in rows]
     if not shipments:
         return shipments
     query = _TAGS_OF.get(len(shipments)) or _tags_query(len(shipments))
@@ -165,7 +181,7 @@ def shipment_get_for_user(
     row = owner and _DETAILS[owner, livemode].first(owner=user.pk, shipment=shipment_id)
     if not row:
         raise NotFound()
-    return _with_tag_names([row])[0] if tags else ShipmentRow(**row)
+    return _with_tag_names([row])[0] if tags else _shipment_row(row)
 
 
 def shipment_events(*, shipment_id: Any) -> list[EventRow]:
