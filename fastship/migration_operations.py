@@ -151,7 +151,7 @@ class AddUniqueConstraintConcurrently(migrations.AddConstraint):
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
             return
-        if not _postgres(schema_editor):
+        if not _postgres(schema_editor):  # SQLite: as AddConstraint does
             schema_editor.add_constraint(model, self.constraint)
             return
         sql = str(self.constraint.create_sql(model, schema_editor))

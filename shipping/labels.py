@@ -16,6 +16,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
@@ -43,6 +44,27 @@ class LabelData:
     partner_name: str
     reference: str
     livemode: bool
+
+    @classmethod
+    def of(cls, row: Any, seller: Any, *, tracking_url: str) -> LabelData:
+        """The label of a shipment as the selectors read it (``ShipmentRow``),
+        sent by ``seller`` (its user loaded)."""
+        return cls(
+            tracking_code=row.tracking_code,
+            tracking_url=tracking_url,
+            sender_name=seller.user.name,
+            sender_address=seller.address,
+            sender_zip_code=seller.zip_code,
+            recipient_name=row.recipient_name,
+            recipient_address_line1=row.recipient_address_line1,
+            recipient_address_line2=row.recipient_address_line2,
+            recipient_zip_code=row.destination_zip_code,
+            weight_kg=row.weight_kg,
+            created=row.created_at.date(),
+            partner_name=row.partner_name,
+            reference=row.reference,
+            livemode=row.livemode,
+        )
 
     def recipient_lines(self) -> list[str]:
         lines = [

@@ -72,22 +72,7 @@ class ShipmentLabelApi(APIView):
             livemode=request_livemode(request),
         )
         seller = Seller.objects.select_related("user").get(pk=row.seller_id)
-        label = LabelData(
-            tracking_code=row.tracking_code,
-            tracking_url=tracking_url(row.tracking_code),
-            sender_name=seller.user.name,
-            sender_address=seller.address,
-            sender_zip_code=seller.zip_code,
-            recipient_name=row.recipient_name,
-            recipient_address_line1=row.recipient_address_line1,
-            recipient_address_line2=row.recipient_address_line2,
-            recipient_zip_code=row.destination_zip_code,
-            weight_kg=row.weight_kg,
-            created=row.created_at.date(),
-            partner_name=row.partner_name,
-            reference=row.reference,
-            livemode=row.livemode,
-        )
+        label = LabelData.of(row, seller, tracking_url=tracking_url(row.tracking_code))
         if kind == "pdf":
             body: bytes | str = label_pdf(label)
         else:
