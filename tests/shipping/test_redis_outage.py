@@ -93,6 +93,9 @@ def test_relay_command(smtp, run_jobs, capsys):
     from django.core.management import call_command
 
     seller_make(email="later@example.com")  # its mail was handed over already
+    # The hand-over runs on a thread after the commit: wait for it, or the
+    # relay may look first and find no job (this test failed 3 runs in 4).
+    background_enqueuer.drain()
     call_command("relay_notifications", "--older-than", "0")
     assert "relayed 0" in capsys.readouterr().out  # its job waits: not twice
     if not jobs_run_inline():
