@@ -16,14 +16,14 @@ import itertools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reportlab.graphics.barcode.code128 import Code128
-from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
-from reportlab.lib.units import inch
-from reportlab.pdfgen.canvas import Canvas
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
-WIDTH, HEIGHT = 4 * inch, 6 * inch  # 288 x 432 points
+# reportlab is imported by the first PDF, not at start-up: it costs every
+# serving and worker process about 80 ms and 16 MiB, and most never draw a label.
+WIDTH, HEIGHT = 4 * 72, 6 * 72  # 288 x 432 points
 ZPL_DOTS_PER_INCH = 203  # the common thermal printer
 MARGIN = 14
 
@@ -83,6 +83,9 @@ class LabelData:
 
 def label_pdf(label: LabelData) -> bytes:
     """The label as a one-page 4x6 in PDF."""
+    from reportlab.graphics.barcode.code128 import Code128
+    from reportlab.pdfgen.canvas import Canvas
+
     out = io.BytesIO()
     pdf = Canvas(out, pagesize=(WIDTH, HEIGHT), pageCompression=1)
     pdf.setTitle(f"FastShip label {label.tracking_code}")
@@ -136,6 +139,8 @@ def _draw_qr(pdf: Canvas, text: str, *, x: float, y: float, size: float) -> None
     reportlab's own QR widget computed the code twice and made a shape per
     run (two thirds of a label's CPU); its encoder is used directly.
     """
+    from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
+
     code = QRCode(None, QRErrorCorrectLevel.M)
     code.addData(text)
     code.make()

@@ -113,13 +113,8 @@ class ScanApi(APIView):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         partner = current_user(request).partner
-        code = scanned_code(fields.pop("code"))
-        shipment_id = (
-            Shipment.objects.filter(
-                tracking_code=code, delivery_partner=partner, livemode=True
-            )
-            .values_list("pk", flat=True)
-            .first()
+        shipment_id = selectors.shipment_id_for_scan(
+            partner_id=partner.pk, tracking_code=scanned_code(fields.pop("code"))
         )
         if shipment_id is None:
             raise NotFound("No shipment of yours has this code.", attr="code")

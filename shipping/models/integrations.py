@@ -19,7 +19,10 @@ SCOPES = {
     "account:write": "Change the account (PATCH /me/) and revoke one API key.",
 }
 ALL_SCOPES = " ".join(SCOPES)
-_SHOWN_MODE = {"fsk_l_": "fsk_live_", "fsk_t_": "fsk_test_"}
+# A key's mode as its stored prefix abbreviates it (the column holds 16
+# characters): fsk_test_AbCd1234 is stored fsk_t_AbCd1234.
+KEY_MODES = {"live": "l_", "test": "t_"}
+_SHOWN_MODE = {f"fsk_{short}": f"fsk_{mode}_" for mode, short in KEY_MODES.items()}
 
 
 class ApiKey(models.Model):

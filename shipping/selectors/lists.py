@@ -23,6 +23,7 @@ from shipping.selectors.shipments import (
     ShipmentRow,
     _shown,
     _with_tag_names,
+    mode_of,
 )
 
 CREATED = Order("created_at", descending=True)  # newest first
@@ -153,8 +154,6 @@ def shipment_list_for_user(
         "updated_since": updated_since,
     }
     owner = _OWNER.get(user.role)  # type: ignore[call-overload]
-    if owner == "delivery_partner":
-        livemode = True
     values: dict[str, Any] = {"owner": user.pk}
     values.update((name, value) for name, value in filters.items() if value)
-    return ShipmentList(owner, values, livemode=livemode)
+    return ShipmentList(owner, values, livemode=mode_of(owner, livemode))

@@ -124,6 +124,16 @@ _TRACKED = CompiledQuery(
     ),
     {"code": _FIELD("tracking_code")},
 )
+_SCANNED = CompiledQuery(
+    lambda partner, code: (
+        Shipment.objects.filter(
+            tracking_code=code, delivery_partner=partner, livemode=True
+        )
+        .order_by()
+        .values_list("pk")
+    ),
+    {"partner": _FIELD("delivery_partner"), "code": _FIELD("tracking_code")},
+)
 _EVENTS = CompiledQuery(
     lambda shipment: (
         ShipmentEvent.objects.filter(shipment_id=shipment)
@@ -176,12 +186,24 @@ def shipment_get_for_user(
     Without ``tags`` its ``tag_names`` stay empty (one query fewer).
     """
     owner = _OWNER.get(user.role)  # type: ignore[call-overload]
-    if owner == "delivery_partner":
-        livemode = True
-    row = owner and _DETAILS[owner, livemode].first(owner=user.pk, shipment=shipment_id)
+    row = owner and _DETAILS[owner, mode_of(owner, livemode)].first(
+        owner=user.pk, shipment=shipment_id
+    )
     if not row:
         raise NotFound()
     return _with_tag_names([row])[0] if tags else _shipment_row(row)
+
+
+def mode_of(owner: str | None, livemode: bool) -> bool:
+    """The shipments an owner reads: a seller's in the caller's mode, a
+    partner's live ones only (a test shipment never reaches a partner)."""
+    return livemode if owner == "seller" else True
+
+
+def shipment_id_for_scan(*, partner_id: int, tracking_code: str) -> Any:
+    """The id of the partner's live shipment with this code, or None."""
+    row = _SCANNED.first(partner=partner_id, code=tracking_code)
+    return None if row is None else row["pk"]
 
 
 def shipment_events(*, shipment_id: Any) -> list[EventRow]:

@@ -20,11 +20,10 @@ from rest_framework_api_key.crypto import KeyGenerator
 
 from shipping.exceptions import NotFound
 from shipping.models import ALL_SCOPES, ApiKey, Seller, User
+from shipping.models.integrations import KEY_MODES
 
 MARK = "fsk_"
 KEY_FORM = re.compile(r"^fsk_(?:(test|live)_)?([A-Za-z0-9]{8})\.[A-Za-z0-9]{32}$")
-# The mode in the key as typed, and in the stored prefix.
-_STORED_MODE = {"live": "l_", "test": "t_", None: ""}
 
 # last_used_at is written at most this often per key (not on every request).
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -49,7 +48,7 @@ def api_key_create(
     api_key = ApiKey.objects.create(
         seller=seller,
         name=name,
-        prefix=MARK + _STORED_MODE[mode] + random_part,
+        prefix=MARK + KEY_MODES[mode] + random_part,
         hashed_key=_generator.hash(key),
         livemode=livemode,
         scopes=" ".join(sorted(set(scopes))) if scopes else ALL_SCOPES,
@@ -84,7 +83,10 @@ def api_key_authenticate(key: str) -> ApiKey | None:
     now = timezone.now()
     api_key = (
         ApiKey.objects.select_related("seller__user")
-        .filter(prefix=MARK + _STORED_MODE[mode] + random_part, revoked_at__isnull=True)
+        .filter(
+            prefix=MARK + KEY_MODES.get(mode, "") + random_part,
+            revoked_at__isnull=True,
+        )
         .first()
     )
     if api_key is None or not _generator.verify(key, api_key.hashed_key):

@@ -49,6 +49,7 @@ from shipping.services.notifications import (
 )
 from shipping.services.partners import PartnerChoice, partner_candidates
 from shipping.services.references import shipment_referenced
+from shipping.services.tags import tags_get
 from shipping.services.webhooks import (
     Endpoints,
     webhook_deliveries_planned,
@@ -147,7 +148,7 @@ def _create(
     """Write a new shipment of ``fields`` (as :func:`shipment_create_answer`
     takes them), or replay the first answer of ``idempotency``."""
     given = dict(fields)
-    tag_objects = shipments.tags_get(given.pop("tags"))
+    tag_objects = tags_get(given.pop("tags"))
     zip_code = normalize_zip_code(given.pop("destination_zip_code"))
     email = given.pop("recipient_email").strip().lower()
     now = timezone.now()

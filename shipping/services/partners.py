@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import F
 
@@ -17,50 +18,46 @@ class PartnerChoice:
     name: str
 
 
-_CANDIDATES = CompiledQuery(
-    lambda zip_code: (
-        DeliveryPartner.objects.filter(
-            zip_codes__zip_code=zip_code,
-            approved_at__isnull=False,
-            active_shipments__lt=F("max_handling_capacity"),
-        )
-        .order_by("active_shipments", "pk")
-        .values_list("pk", "user__name")
-    ),
-    {"zip_code": ServiceableZipCode._meta.get_field("zip_code")},
-)
+def _serving(*, with_capacity: bool) -> CompiledQuery:
+    """Approved partners serving a zip code: with capacity left, least loaded
+    first; or any of them (a test shipment's: it takes no capacity, and the
+    partner never sees it), in a stable order."""
 
-
-def partner_candidates(*, zip_code: str) -> list[PartnerChoice]:
-    """Approved partners serving ``zip_code`` with capacity left, least loaded first."""
-    return [
-        PartnerChoice(id=row["pk"], name=row["user__name"])
-        for row in _CANDIDATES.rows(zip_code=zip_code)
-    ]
-
-
-# A test shipment's partner: any approved one serving the zip code, full or
-# not (it takes no capacity, and the partner never sees it).
-_SERVING = CompiledQuery(
-    lambda zip_code: (
-        DeliveryPartner.objects.filter(
+    def build(zip_code: Any) -> Any:
+        partners = DeliveryPartner.objects.filter(
             zip_codes__zip_code=zip_code, approved_at__isnull=False
         )
-        .order_by("pk")
-        .values_list("pk", "user__name")
-    ),
-    {"zip_code": ServiceableZipCode._meta.get_field("zip_code")},
-)
+        if with_capacity:
+            partners = partners.filter(
+                active_shipments__lt=F("max_handling_capacity")
+            ).order_by("active_shipments", "pk")
+        else:
+            partners = partners.order_by("pk")
+        return partners.values_list("pk", "user__name")
+
+    return CompiledQuery(
+        build, {"zip_code": ServiceableZipCode._meta.get_field("zip_code")}
+    )
+
+
+_CANDIDATES = _serving(with_capacity=True)
+_SERVING = _serving(with_capacity=False)
+
+
+def partner_candidates(*, zip_code: str, livemode: bool = True) -> list[PartnerChoice]:
+    """Approved partners serving ``zip_code`` with capacity left, least loaded
+    first; for a test shipment, every approved one serving it."""
+    query = _CANDIDATES if livemode else _SERVING
+    return [
+        PartnerChoice(id=row["pk"], name=row["user__name"])
+        for row in query.rows(zip_code=zip_code)
+    ]
 
 
 def partner_choose(*, zip_code: str, livemode: bool = True) -> PartnerChoice:
     """The least-loaded approved partner with capacity left, read without a
     lock; for a test shipment, the first approved partner serving the zip."""
-    if livemode:
-        candidates = partner_candidates(zip_code=zip_code)
-    else:
-        rows = _SERVING.rows(zip_code=zip_code)
-        candidates = [PartnerChoice(id=r["pk"], name=r["user__name"]) for r in rows]
+    candidates = partner_candidates(zip_code=zip_code, livemode=livemode)
     if not candidates:
         raise NoPartnerAvailable(attr="destination_zip_code")
     return candidates[0]
@@ -100,7 +97,11 @@ def partner_reserve(
     return candidate
 
 
-def partner_release(*, partner_id: int) -> None:
-    DeliveryPartner.objects.filter(pk=partner_id, active_shipments__gt=0).update(
-        active_shipments=F("active_shipments") - 1
-    )
+def partner_release(*, shipment: Shipment) -> None:
+    """Give back the unit of capacity a live shipment took (a test one took
+    none)."""
+    if not shipment.livemode:
+        return
+    DeliveryPartner.objects.filter(
+        pk=shipment.delivery_partner_id, active_shipments__gt=0
+    ).update(active_shipments=F("active_shipments") - 1)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
-from shipping.exceptions import DomainError, InvalidTransition, NotFound, UnknownTag
+from shipping.exceptions import DomainError, InvalidTransition, NotFound
 from shipping.models import (
     DeliveryPartner,
     DeliveryVerification,
@@ -72,15 +71,6 @@ def tracking_context(
         "content": shipment.content,
         "partner_name": partner_name or shipment.delivery_partner.user.name,
     }
-
-
-def tags_get(names: Iterable[str]) -> list[Tag]:
-    wanted = set(names)
-    tags = list(Tag.objects.filter(name__in=wanted))
-    missing = wanted - {tag.name for tag in tags}
-    if missing:
-        raise UnknownTag(f"Unknown tag: {', '.join(sorted(missing))}.", attr="tags")
-    return tags
 
 
 def shipment_create(*, seller: Seller, **fields: Any) -> Shipment:
@@ -175,25 +165,41 @@ def shipment_update(
         old = Status(shipment.status)
         new = Status(status) if status is not None else None
         shipment_check_open(shipment)
-        if new is not None and (old, new) not in PARTNER_TRANSITIONS:
-            raise InvalidTransition(
-                f"A shipment cannot go from {old.value} to {new.value}.", attr="status"
-            )
+        transition_check(old, new, PARTNER_TRANSITIONS)
         if new == Status.DELIVERED:
             error = verification_check(shipment=shipment, code=verification_code or "")
         if error is None:
-            shipment_apply(
-                shipment=shipment,
+            shipment_move(
+                shipment,
+                old=old,
                 new=new,
                 location_zip_code=location_zip_code,
                 description=description,
                 estimated_delivery=estimated_delivery,
             )
-            if new is not None and new != old:
-                webhook_events_record(shipment=shipment, events=events_of(new))
     if error is not None:
         raise error
     return shipment
+
+
+def transition_check(
+    old: Status, new: Status | None, allowed: frozenset[tuple[Status, Status]]
+) -> None:
+    """409 ``invalid_transition`` unless ``old`` to ``new`` is in ``allowed``."""
+    if new is not None and (old, new) not in allowed:
+        raise InvalidTransition(
+            f"A shipment cannot go from {old.value} to {new.value}.", attr="status"
+        )
+
+
+def shipment_move(
+    shipment: Shipment, *, old: Status, new: Status | None, **fields: Any
+) -> None:
+    """Apply a checked change (:func:`shipment_apply`) and record the
+    webhook events a new status makes."""
+    shipment_apply(shipment=shipment, new=new, **fields)
+    if new is not None and new != old:
+        webhook_events_record(shipment=shipment, events=events_of(new))
 
 
 def shipment_apply(
@@ -237,7 +243,7 @@ def shipment_apply(
             },
         )
     elif new == Status.DELIVERED:
-        _release(shipment)
+        partner_release(shipment=shipment)
         token = review_token(shipment=shipment)
         shipment_notify(
             shipment,
@@ -282,7 +288,7 @@ def shipment_cancel(
         )
     shipment.status = Status.CANCELLED
     shipment.save(update_fields=["status", "updated_at"])
-    _release(shipment)
+    partner_release(shipment=shipment)
     DeliveryVerification.objects.filter(shipment=shipment).delete()
     event_append(shipment=shipment, description="Cancelled by the seller")
     webhook_events_record(shipment=shipment, events=events_of(Status.CANCELLED))
@@ -290,10 +296,3 @@ def shipment_cancel(
         shipment, kind=Notification.Kind.CANCELLED, context=tracking_context(shipment)
     )
     return shipment
-
-
-def _release(shipment: Shipment) -> None:
-    """Give back the partner's capacity a live shipment took (a test one took
-    none)."""
-    if shipment.livemode:
-        partner_release(partner_id=shipment.delivery_partner_id)

@@ -6,20 +6,18 @@ from typing import Any
 
 from django.db import transaction
 
-from shipping.exceptions import InvalidTransition
 from shipping.models import Seller, Shipment
 from shipping.services.shipments import (
     CANCELLABLE,
     PARTNER_TRANSITIONS,
     Status,
     default_description,
-    events_of,
-    shipment_apply,
     shipment_cancel,
     shipment_check_open,
     shipment_locked,
+    shipment_move,
+    transition_check,
 )
-from shipping.services.webhooks import webhook_events_record
 
 # What a test shipment may be moved to by its seller (POST .../simulate/{status}):
 # the partner's steps, delivery without a code, and cancelling.
@@ -38,17 +36,13 @@ def shipment_simulate(*, shipment_id: Any, seller: Seller, status: str) -> Shipm
         )
         old = Status(shipment.status)
         shipment_check_open(shipment)
-        if (old, new) not in SIMULATED:
-            raise InvalidTransition(
-                f"A shipment cannot go from {old.value} to {new.value}.", attr="status"
-            )
-        shipment_apply(
-            shipment=shipment,
+        transition_check(old, new, SIMULATED)
+        shipment_move(
+            shipment,
+            old=old,
             new=new,
             location_zip_code=shipment.destination_zip_code,
             description=f"{default_description(new, None)} (simulated)",
             estimated_delivery=None,
         )
-        if new != old:
-            webhook_events_record(shipment=shipment, events=events_of(new))
     return shipment

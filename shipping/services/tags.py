@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 
-from shipping.exceptions import NotFound
-from shipping.models import Seller, Shipment
+from shipping.exceptions import NotFound, UnknownTag
+from shipping.models import Seller, Shipment, Tag
 from shipping.services.shipments import (
     event_append,
     shipment_check_open,
     shipment_locked,
-    tags_get,
 )
+
+
+def tags_get(names: Iterable[str]) -> list[Tag]:
+    """The tags of ``names``; an unknown name is a 400 ``unknown_tag``."""
+    wanted = set(names)
+    tags = list(Tag.objects.filter(name__in=wanted))
+    missing = wanted - {tag.name for tag in tags}
+    if missing:
+        raise UnknownTag(f"Unknown tag: {', '.join(sorted(missing))}.", attr="tags")
+    return tags
 
 
 @transaction.atomic
